@@ -1,0 +1,86 @@
+"""Typed, frozen configuration models and the YAML boundary (style habit 5).
+
+YAML files only supply values; every field is declared on a pydantic model with
+``extra="forbid"`` and ``frozen=True``. :func:`load_config` turns any validation problem into one
+:class:`~amc_tf.errors.ConfigError` that names the file and the dotted field path, before any work
+starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from amc_tf.errors import ConfigError
+
+
+class Frozen(BaseModel):
+    """Base of every config model: immutable, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+    def config_hash(self) -> str:
+        """sha256 (first 16 hex digits) of the canonical JSON of this config."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+    def flat(self, prefix: str = "") -> dict[str, Any]:
+        """Flatten to ``{"data.seed": 1, ...}`` (MLflow params)."""
+        return flatten(self.model_dump(mode="json"), prefix)
+
+
+def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten(value, name))
+    else:
+        out[prefix] = tree
+    return out
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def format_validation_error(err: ValidationError, source: str) -> str:
+    lines = [f"invalid config {source}:"]
+    for item in err.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "<root>"
+        msg = item["msg"]
+        if item["type"] == "extra_forbidden":
+            msg = "unknown field (typo?)"
+        lines.append(f"  - {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def validate_config(model: type[M], data: Any, source: str = "<dict>") -> M:
+    """Validate a plain mapping into ``model`` or raise :class:`ConfigError`."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"invalid config {source}: expected a mapping at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err, source)) from None
+
+
+def load_config(path: str | Path, model: type[M]) -> M:
+    """Read a YAML file and validate it into ``model``.
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or does not validate (the message names
+            the file and each offending field).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
+    return validate_config(model, data if data is not None else {}, str(path))

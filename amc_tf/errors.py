@@ -1,0 +1,31 @@
+"""Errors raised at the project's boundaries (configs, files, CLI arguments, attack settings).
+
+Each carries a message that names the problem; the CLI turns any ``AmcError`` into one line on
+stderr and a non-zero exit code instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class AmcError(Exception):
+    """Base class of every error the project raises on purpose."""
+
+
+class ConfigError(AmcError, ValueError):
+    """A configuration file or value is invalid (unknown field, bad type, out of range)."""
+
+
+class DatasetError(AmcError, ValueError):
+    """A dataset file is unreadable, malformed, truncated, or holds invalid values."""
+
+
+class UnsafePickleError(DatasetError):
+    """A pickle tried to build an object outside the allow-list (nothing was executed)."""
+
+
+class ModelError(AmcError, ValueError):
+    """A model is unsuitable for the requested operation (e.g. outputs probabilities)."""
+
+
+class AttackError(AmcError, ValueError):
+    """An attack or budget parameter is invalid."""
