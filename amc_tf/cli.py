@@ -1,0 +1,48 @@
+"""The ``amc-tf`` command line (typer).
+
+Every :class:`~amc_tf.errors.AmcError` becomes one ``error: ...`` line on stderr and exit code 2;
+nothing deep inside TensorFlow reaches the user as a traceback.
+
+Sub-command groups are registered at the bottom of this file; each area keeps its commands in its
+own ``amc_tf/commands/<area>.py`` module exposing ``app: typer.Typer`` or plain functions.
+"""
+
+from __future__ import annotations
+
+import amc_tf  # noqa: F401  (runtime first: Keras flavour, D1)
+
+import sys
+
+import typer
+
+from amc_tf.errors import AmcError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="amc-tf: small and robust wireless deep-learning models.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
+data_app = typer.Typer(no_args_is_help=True, help="Generate, import and inspect datasets.")
+app.add_typer(bench_app, name="bench")
+app.add_typer(data_app, name="data")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app(standalone_mode=False)
+    except AmcError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except Exception as err:  # click usage errors
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            sys.exit(err.exit_code)
+        raise
+
+
+# --- command registrations (one import per area) -------------------------------------------
