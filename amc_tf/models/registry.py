@@ -1,0 +1,28 @@
+"""Model registry: plain data, one accessor (style habit 6).
+
+``MODELS[name]`` is a builder ``(n_classes, window, **params) -> keras.Model`` returning logits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from amc_tf.errors import ConfigError
+from amc_tf.models.vtcnn2 import build_vtcnn2
+
+MODELS: dict[str, Callable[..., Any]] = {
+    "vtcnn2": build_vtcnn2,
+}
+
+
+def build_model(name: str, n_classes: int, window: int, **params: Any):
+    """Build the registered model ``name``; unknown names raise :class:`ConfigError`."""
+    try:
+        builder = MODELS[name]
+    except KeyError:
+        raise ConfigError(f"unknown model {name!r}; known: {sorted(MODELS)}") from None
+    try:
+        return builder(n_classes=n_classes, window=window, **params)
+    except TypeError as err:
+        raise ConfigError(f"bad parameters for model {name!r}: {err}") from None
