@@ -1,0 +1,38 @@
+"""Training and model-choice configs for classifiers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from amc_tf.config.base import Frozen
+
+
+class ModelConfig(Frozen):
+    """Which registered model to build (``amc_tf.models.registry.MODELS``) and its keyword params."""
+
+    name: str = "vtcnn2"
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainConfig(Frozen):
+    """Keras training recipe (VT-CNN2 notebook defaults, references §2.1).
+
+    Attributes:
+        learning_rate: Adam learning rate.
+        batch_size: Mini-batch size (1024 in the notebook).
+        epochs: Maximum number of epochs.
+        patience: Early-stopping patience on the monitored quantity (0 = no early stopping).
+        monitor: Quantity watched by early stopping / best-weights selection.
+        restore_best_weights: Keep the weights of the best epoch.
+        verbose: Keras progress output (0 silent, 1 bar, 2 one line per epoch).
+    """
+
+    learning_rate: float = Field(default=1e-3, gt=0, le=1)
+    batch_size: int = Field(default=1024, ge=1)
+    epochs: int = Field(default=100, ge=1)
+    patience: int = Field(default=5, ge=0)
+    monitor: str = Field(default="val_loss", pattern=r"^val_(loss|accuracy)$")
+    restore_best_weights: bool = True
+    verbose: int = Field(default=2, ge=0, le=2)

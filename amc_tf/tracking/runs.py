@@ -1,0 +1,246 @@
+"""MLflow helpers: the only module that talks to MLflow (design D5).
+
+One parent run per flow run, a nested child run per stage. The parent carries the flattened typed
+config as params and tags with the git commit, config hash, code version, data fingerprint and
+Prefect flow-run id; reports go as JSON + PNG artifacts and models through
+``mlflow.tensorflow`` (``mlflow.keras`` is Keras-3 only).
+
+The default store is ``sqlite:///mlruns/mlflow.db`` with artifacts under ``./mlruns/artifacts``
+(MLflow 3.17's plain file store is deprecated and refuses to start without an opt-in), unless
+``MLFLOW_TRACKING_URI`` or the config says otherwise. The URI is set once, at the edge, by
+:func:`configure`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import amc_tf
+from amc_tf.errors import AmcError
+
+DEFAULT_STORE_DIR = Path("mlruns")
+
+# Requirements recorded with each logged model. Passing them explicitly avoids ~10 s of
+# requirement inference per call (design §4).
+MODEL_PIP_REQUIREMENTS = ["tensorflow==2.21.0", "tf-keras==2.21.0", "numpy<2.5"]
+
+
+def _mlflow():
+    import mlflow
+
+    return mlflow
+
+
+def default_uri() -> str:
+    return f"sqlite:///{DEFAULT_STORE_DIR.as_posix()}/mlflow.db"
+
+
+def configure(uri: str | None = None) -> str:
+    """Point MLflow at ``uri`` (else ``$MLFLOW_TRACKING_URI``, else the embedded store); return it."""
+    mlflow = _mlflow()
+    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or default_uri()
+    match = re.match(r"^sqlite:///(.+)$", uri)
+    if match:
+        Path(match.group(1)).parent.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    return uri
+
+
+def artifact_root(uri: str) -> str | None:
+    """Artifact location for new experiments in a local sqlite store (beside the database)."""
+    match = re.match(r"^sqlite:///(.+)$", uri)
+    if not match:
+        return None
+    return (Path(match.group(1)).resolve().parent / "artifacts").as_uri()
+
+
+def ensure_experiment(name: str) -> str:
+    """Return the id of experiment ``name``, creating it (artifacts beside the sqlite store)."""
+    mlflow = _mlflow()
+    exp = mlflow.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    return mlflow.create_experiment(name, artifact_location=artifact_root(mlflow.get_tracking_uri()))
+
+
+def git_commit() -> str:
+    """The current git commit (``+dirty`` if the tree has changes), or ``unknown``."""
+    root = Path(amc_tf.__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{sha}+dirty" if dirty else sha
+
+
+def prefect_flow_run_id() -> str | None:
+    with contextlib.suppress(Exception):
+        from prefect.runtime import flow_run
+
+        fid = flow_run.id
+        return str(fid) if fid else None
+    return None
+
+
+def _clean_param(value: Any) -> str:
+    text = "null" if value is None else str(value)
+    return text[:6000]
+
+
+@contextlib.contextmanager
+def parent_run(
+    experiment: str,
+    run_name: str,
+    config: Any,
+    *,
+    data_fingerprint: str | None = None,
+    tags: dict[str, str] | None = None,
+) -> Iterator[Any]:
+    """Start the parent MLflow run of a flow run.
+
+    Args:
+        experiment: Experiment name (one per pipeline kind).
+        run_name: Human-readable run name.
+        config: The flow's typed config (a ``Frozen``): flattened into params, hashed into a tag.
+        data_fingerprint: sha256 of the dataset, tagged ``data_fingerprint``.
+        tags: Extra tags.
+    """
+    mlflow = _mlflow()
+    exp_id = ensure_experiment(experiment)
+    all_tags = {
+        "git_commit": git_commit(),
+        "code_version": amc_tf.__version__,
+        "config_hash": config.config_hash(),
+        "pipeline_kind": str(getattr(config, "kind", experiment)),
+    }
+    if getattr(config, "seed", None) is not None:
+        all_tags["seed"] = str(config.seed)
+    fid = prefect_flow_run_id()
+    if fid:
+        all_tags["prefect_flow_run_id"] = fid
+    if data_fingerprint:
+        all_tags["data_fingerprint"] = data_fingerprint
+    all_tags.update(tags or {})
+    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags) as run:
+        params = {k: _clean_param(v) for k, v in config.flat().items()}
+        items = list(params.items())
+        for i in range(0, len(items), 100):
+            mlflow.log_params(dict(items[i : i + 100]))
+        yield run
+
+
+@contextlib.contextmanager
+def child_run(stage: str, *, params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> Iterator[Any]:
+    """A nested run for one stage of the active parent run."""
+    mlflow = _mlflow()
+    parent = mlflow.active_run()
+    all_tags = {"stage": stage}
+    if parent is not None:
+        for key in ("git_commit", "config_hash", "data_fingerprint", "prefect_flow_run_id", "seed"):
+            value = parent.data.tags.get(key)
+            if value:
+                all_tags[key] = value
+    all_tags.update(tags or {})
+    with mlflow.start_run(run_name=stage, nested=True, tags=all_tags) as run:
+        if params:
+            mlflow.log_params({k: _clean_param(v) for k, v in params.items()})
+        yield run
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    _mlflow().set_tags(tags)
+
+
+def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
+    """Log finite scalar metrics (metric names are sanitised to MLflow's allowed characters)."""
+    import math
+
+    clean = {}
+    for key, value in metrics.items():
+        value = float(value)
+        if math.isfinite(value):
+            clean[re.sub(r"[^A-Za-z0-9_\-./ ]", "_", key)] = value
+    if clean:
+        _mlflow().log_metrics(clean, step=step)
+
+
+def log_json(obj: Any, artifact_file: str) -> None:
+    """Log a JSON-able object (numpy scalars/arrays allowed) as an artifact file."""
+    from amc_tf.io import write_json
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        write_json(path, obj)
+        sub = str(Path(artifact_file).parent) if Path(artifact_file).parent != Path(".") else None
+        _mlflow().log_artifact(str(path), artifact_path=sub)
+
+
+def log_figure(fig: Any, artifact_file: str) -> None:
+    """Log a matplotlib figure as a PNG artifact and close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        _mlflow().log_figure(fig, artifact_file)
+    finally:
+        plt.close(fig)
+
+
+def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
+    _mlflow().log_artifact(str(path), artifact_path=artifact_path)
+
+
+def log_keras_model(model: Any, name: str) -> str:
+    """Log a tf_keras model with ``mlflow.tensorflow``; return its model URI."""
+    import mlflow.tensorflow
+
+    info = mlflow.tensorflow.log_model(model, name=name, pip_requirements=MODEL_PIP_REQUIREMENTS)
+    return info.model_uri
+
+
+def register_model(model_uri: str, name: str, alias: str | None = None) -> int:
+    """Register ``model_uri`` under ``name`` (optionally with an alias); return the version."""
+    mlflow = _mlflow()
+    version = mlflow.register_model(model_uri, name)
+    if alias:
+        from mlflow import MlflowClient
+
+        MlflowClient().set_registered_model_alias(name, alias, version.version)
+    return int(version.version)
+
+
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def resolve_model_uri(uri_or_run_id: str, artifact: str = "model") -> str:
+    """Accept a model URI (``runs:/``, ``models:/``, a path) or a bare run id."""
+    if _RUN_ID.match(uri_or_run_id):
+        return f"runs:/{uri_or_run_id}/{artifact}"
+    return uri_or_run_id
+
+
+def load_keras_model(uri_or_run_id: str, artifact: str = "model") -> Any:
+    """Load a tf_keras model logged by :func:`log_keras_model`.
+
+    Raises:
+        AmcError: the URI cannot be resolved or holds no Keras model.
+    """
+    import mlflow.tensorflow
+
+    uri = resolve_model_uri(uri_or_run_id, artifact)
+    try:
+        return mlflow.tensorflow.load_model(uri)
+    except Exception as err:  # MlflowException, OSError, ...
+        raise AmcError(f"cannot load a Keras model from {uri!r}: {err}") from None
+
+
+def run_url_hint(uri: str) -> str:
+    """The exact ``mlflow ui`` command that shows runs of ``uri``."""
+    return f"mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000 --workers 1"
