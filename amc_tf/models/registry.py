@@ -10,9 +10,15 @@ from typing import Any
 
 from amc_tf.errors import ConfigError
 from amc_tf.models.vtcnn2 import build_vtcnn2
+from amc_tf.models.inception import build_inception
+from amc_tf.models.sbcnn import build_ibcnn, build_sbcnn, build_sbcnn_small
 
 MODELS: dict[str, Callable[..., Any]] = {
     "vtcnn2": build_vtcnn2,
+    "inception": build_inception,
+    "sbcnn": build_sbcnn,
+    "sbcnn_small": build_sbcnn_small,
+    "ibcnn": build_ibcnn,
 }
 
 
