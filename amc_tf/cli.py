@@ -46,3 +46,11 @@ def main() -> None:
 
 
 # --- command registrations (one import per area) -------------------------------------------
+from amc_tf.commands import data as _data_commands  # noqa: E402
+
+data_app.command("import")(_data_commands.import_command)
+data_app.command("info")(_data_commands.info_command)
+from amc_tf.commands import run as _run_cmds  # noqa: E402
+
+app.command("run")(_run_cmds.run)
+data_app.command("generate")(_run_cmds.generate)

@@ -138,10 +138,28 @@ def parent_run(
 
 
 @contextlib.contextmanager
-def child_run(stage: str, *, params: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> Iterator[Any]:
-    """A nested run for one stage of the active parent run."""
+def child_run(
+    stage: str,
+    *,
+    parent_run_id: str | None = None,
+    params: dict[str, Any] | None = None,
+    tags: dict[str, str] | None = None,
+) -> Iterator[Any]:
+    """A nested run for one stage.
+
+    Args:
+        stage: Stage name (the child run's name and ``stage`` tag).
+        parent_run_id: The parent run (default: the active run of this thread). Pass it
+            explicitly from Prefect tasks, which may run in another thread.
+        params: Stage-specific params.
+        tags: Extra tags.
+    """
     mlflow = _mlflow()
-    parent = mlflow.active_run()
+    if parent_run_id is not None:
+        parent = mlflow.get_run(parent_run_id)
+    else:
+        parent = mlflow.active_run()
+        parent_run_id = parent.info.run_id if parent is not None else None
     all_tags = {"stage": stage}
     if parent is not None:
         for key in ("git_commit", "config_hash", "data_fingerprint", "prefect_flow_run_id", "seed"):
@@ -149,7 +167,13 @@ def child_run(stage: str, *, params: dict[str, Any] | None = None, tags: dict[st
             if value:
                 all_tags[key] = value
     all_tags.update(tags or {})
-    with mlflow.start_run(run_name=stage, nested=True, tags=all_tags) as run:
+    if parent is not None:
+        exp_id = parent.info.experiment_id
+    else:
+        exp_id = None
+    with mlflow.start_run(
+        run_name=stage, nested=True, tags=all_tags, parent_run_id=parent_run_id, experiment_id=exp_id
+    ) as run:
         if params:
             mlflow.log_params({k: _clean_param(v) for k, v in params.items()})
         yield run
