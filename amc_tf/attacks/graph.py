@@ -1,0 +1,148 @@
+"""Compiled TensorFlow building blocks shared by the native attacks.
+
+Each attack's whole inner loop is one ``tf.function`` (batch dimension left open, so one trace
+serves every batch size), kept in a per-model cache so that building a new attack object — one
+per budget in a PNR sweep — does not retrace. Gradients are taken with respect to the input only
+(``watch_accessed_variables=False``): no weight gradient is ever formed.
+
+The arithmetic of a gradient step and of the projections follows ART 1.20's TensorFlow-v2 PGD
+operation by operation (``projected_gradient_descent_tensorflow_v2.py``: ``x + eps_step * dir``,
+then ``x0 + proj(x - x0)``, the L2 direction as ``|g| * (1/||g||) * sign(g)``), so that
+deterministic runs agree with ART to float32 rounding; the loss is the same
+``softmax_cross_entropy_with_logits`` ART's ``CategoricalCrossentropy(from_logits=True)`` uses,
+summed instead of averaged (identical directions; exactly proportional gradients when the batch
+size is a power of two).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from amc_tf.attacks.budgets import Norm
+from amc_tf.runtime import tf
+
+_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def cached(model: Any, key: tuple, build: Callable[[], Any]) -> Any:
+    """``build()`` once per ``(model, key)``; later calls return the same compiled function."""
+    per_model = _CACHE.setdefault(model, {})
+    if key not in per_model:
+        per_model[key] = build()
+    return per_model[key]
+
+
+def _spec(model: Any) -> tf.TensorSpec:
+    return tf.TensorSpec([None, 2, int(model.input_shape[2])], tf.float32)
+
+
+def logits_fn(model: Any) -> Callable:
+    """Compiled ``x [N, 2, L] float32 -> logits [N, C] float32`` (inference mode)."""
+
+    def build():
+        @tf.function(input_signature=[_spec(model)], reduce_retracing=True)
+        def logits(x):
+            return model(x, training=False)
+
+        return logits
+
+    return cached(model, ("logits",), build)
+
+
+def loss_and_gradient(model: Any, x: tf.Tensor, y: tf.Tensor, n_classes: int) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Per-example cross-entropy ``[N]``, its input gradient ``[N, 2, L]`` and the logits ``[N, C]``."""
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(x)
+        logits = model(x, training=False)
+        loss = tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(y, n_classes, dtype=logits.dtype), logits)
+        total = tf.reduce_sum(loss)
+    return loss, tape.gradient(total, x), logits
+
+
+def loss_gradient_fn(model: Any, n_classes: int) -> Callable:
+    """Compiled ``(x [N,2,L], y int64 [N]) -> (loss [N], grad [N,2,L], logits [N,C])``."""
+
+    def build():
+        @tf.function(input_signature=[_spec(model), tf.TensorSpec([None], tf.int64)], reduce_retracing=True)
+        def fn(x, y):
+            return loss_and_gradient(model, x, y, n_classes)
+
+        return fn
+
+    return cached(model, ("loss_grad", n_classes), build)
+
+
+def _per_example(v: tf.Tensor) -> tf.Tensor:
+    return tf.reshape(v, (tf.shape(v)[0], -1))
+
+
+def steepest_direction(grad: tf.Tensor, norm: Norm) -> tf.Tensor:
+    """Unit-norm ascent direction: ``sign(g)`` (L-inf) or ``g / ||g||_2`` (L2; zero stays zero)."""
+    if norm is Norm.LINF:
+        return tf.sign(grad)
+    flat = _per_example(grad)
+    n = tf.norm(flat, ord=2, axis=1, keepdims=True)
+    flat = tf.abs(flat) * tf.where(n == 0, tf.zeros_like(n), 1.0 / n)
+    return tf.reshape(flat, tf.shape(grad)) * tf.sign(grad)
+
+
+def project_ball(delta: tf.Tensor, eps: tf.Tensor, norm: Norm) -> tf.Tensor:
+    """Project ``delta [N,2,L]`` onto per-example balls of radius ``eps [N]`` (exact for L2 and L-inf)."""
+    if norm is Norm.LINF:
+        e = tf.reshape(eps, (-1, 1, 1))
+        return tf.sign(delta) * tf.minimum(tf.abs(delta), e)
+    flat = _per_example(delta)
+    e = tf.reshape(eps, (-1, 1))
+    n = tf.norm(flat, ord=2, axis=1, keepdims=True)
+    flat = flat * tf.where(n == 0, tf.zeros_like(n), tf.minimum(1.0, e / n))
+    return tf.reshape(flat, tf.shape(delta))
+
+
+def l1_normalise(grad: tf.Tensor) -> tf.Tensor:
+    """``g / ||g||_1`` per example (MI-FGSM's accumulation term; zero stays zero)."""
+    n = tf.reduce_sum(tf.abs(_per_example(grad)), axis=1)
+    return grad * tf.reshape(tf.where(n == 0, tf.zeros_like(n), 1.0 / n), (-1, 1, 1))
+
+
+def iterative_fn(model: Any, n_classes: int, norm: Norm, steps: int, momentum: bool, score: bool) -> Callable:
+    """Compiled PGD / MI-FGSM loop on one batch.
+
+    The returned function maps ``(x0 [N,2,L], y int64 [N], eps [N], step [N], delta0 [N,2,L],
+    mu [])`` to ``(x_adv [N,2,L], loss [N], correct bool [N])``, the last two evaluated at
+    ``x_adv`` (used to keep the best of several restarts; only computed with ``score``, else
+    zeros: the extra forward pass is skipped). ``delta0`` is the random start (zeros
+    for none); with ``momentum`` the update direction is that of ``g_t = mu g_{t-1} + grad/||grad||_1``.
+    """
+
+    def build():
+        spec = _spec(model)
+        vec = tf.TensorSpec([None], tf.float32)
+
+        @tf.function(
+            input_signature=[spec, tf.TensorSpec([None], tf.int64), vec, vec, spec, tf.TensorSpec([], tf.float32)],
+            reduce_retracing=True,
+        )
+        def run(x0, y, eps, step, delta0, mu):
+            x_adv = x0 + delta0
+            acc = tf.zeros_like(x0)
+            step3 = tf.reshape(step, (-1, 1, 1))
+            for _ in tf.range(steps):
+                _, grad, _ = loss_and_gradient(model, x_adv, y, n_classes)
+                if momentum:
+                    acc = mu * acc + l1_normalise(grad)
+                    grad = acc
+                x_adv = x_adv + step3 * steepest_direction(grad, norm)
+                x_adv = project_ball(x_adv - x0, eps, norm) + x0
+            if not score:
+                n = tf.shape(x0)[0]
+                return x_adv, tf.zeros([n], tf.float32), tf.zeros([n], tf.bool)
+            logits = model(x_adv, training=False)
+            loss = tf.nn.softmax_cross_entropy_with_logits(tf.one_hot(y, n_classes, dtype=logits.dtype), logits)
+            correct = tf.equal(tf.argmax(logits, axis=1), y)
+            return x_adv, loss, correct
+
+        return run
+
+    return cached(model, ("iterative", n_classes, norm.value, int(steps), bool(momentum), bool(score)), build)
