@@ -32,20 +32,35 @@ def tiny_dict(seed: int = 0, classes=RML2016_CLASSES, n: int = N_PER_KEY, window
 def py2_pickle(d: dict) -> bytes:
     """Bytes shaped like Python 2 ``cPickle.dump(d, f)`` (protocol 0) of numpy arrays.
 
-    Uses the opcodes the real RML2016.10a file uses: ``S'...'`` byte strings (no ``_codecs``),
-    ``cnumpy.core.multiarray\\n_reconstruct``, ``cnumpy\\nndarray``, ``cnumpy\\ndtype``.
+    Uses the opcodes of the real RML2016.10a file: ``S'...'`` byte strings (no ``_codecs``),
+    ``cnumpy.core.multiarray\\n_reconstruct``, ``cnumpy\\nndarray``, ``cnumpy\\ndtype``, and cPickle's
+    memo (``pN`` after each object, ``gN`` to reuse the globals, ``'b'`` and the float32 dtype).
     """
+    memo: dict[str, int] = {}
 
-    def s(raw: bytes) -> bytes:  # Python 2 repr of a str == Python 3 repr of bytes without the b
-        return b"S" + repr(raw)[1:].encode("ascii") + b"\n"
+    def put(tag: str | None = None) -> bytes:
+        n = len(memo)
+        memo[tag or f"#{n}"] = n
+        return b"p%d\n" % n
 
-    out = [b"(dp0\n"]
+    def s(raw: bytes, tag: str | None = None) -> bytes:  # py2 repr(str) == py3 repr(bytes) minus the b
+        return b"S" + repr(raw)[1:].encode("ascii") + b"\n" + put(tag)
+
+    def ref(tag: str, make) -> bytes:
+        return b"g%d\n" % memo[tag] if tag in memo else make()
+
+    out = [b"(d" + put()]
     for (mod, snr), arr in d.items():
-        out.append(b"(" + s(mod.encode()) + b"I%d\nt" % snr)
-        out.append(b"cnumpy.core.multiarray\n_reconstruct\n(cnumpy\nndarray\n(I0\nt" + s(b"b") + b"tR")
-        out.append(b"(I1\n(" + b"".join(b"I%d\n" % d_ for d_ in arr.shape) + b"t")
-        out.append(b"cnumpy\ndtype\n(" + s(b"f4") + b"I0\nI1\ntR(I3\n" + s(b"<") + b"NNNI-1\nI-1\nI0\ntb")
-        out.append(b"I00\n" + s(arr.tobytes()) + b"tbs")
+        out.append(b"(" + s(mod.encode()) + b"I%d\nt" % snr + put())
+        out.append(ref("rec", lambda: b"cnumpy.core.multiarray\n_reconstruct\n" + put("rec")))
+        out.append(b"(" + ref("nd", lambda: b"cnumpy\nndarray\n" + put("nd")))
+        out.append(b"(I0\nt" + put() + ref("b", lambda: s(b"b", "b")) + b"t" + put() + b"R" + put())
+        out.append(b"(I1\n(" + b"".join(b"I%d\n" % n for n in arr.shape) + b"t" + put())
+        out.append(ref("f4", lambda: (
+            b"cnumpy\ndtype\n" + put() + b"(" + s(b"f4") + b"I0\nI1\nt" + put() + b"R" + put("f4")
+            + b"(I3\n" + s(b"<") + b"NNNI-1\nI-1\nI0\nt" + put() + b"b"
+        )))  # fmt: skip
+        out.append(b"I00\n" + s(arr.tobytes()) + b"t" + put() + b"bs")
     return b"".join(out) + b"."
 
 
@@ -59,7 +74,8 @@ def py2_file(tmp_path):
 
 def test_py2_protocol0_pickle_loads_with_vtcnn2_class_order(py2_file):
     path, d = py2_file
-    assert path.read_bytes().startswith(b"(dp0\n(S'")
+    raw = path.read_bytes()
+    assert raw.startswith(b"(dp0\n(S'") and b"_codecs" not in raw and raw.count(b"cnumpy\ndtype") == 1
     ds = load_rml2016(path)
     assert ds.classes == ("8PSK", "AM-DSB", "AM-SSB", "BPSK", "CPFSK", "GFSK", "PAM4", "QAM16", "QAM64", "QPSK", "WBFM")
     assert ds.x.shape == (11 * 2 * N_PER_KEY, 2, L) and ds.x.dtype == np.float32
