@@ -4,7 +4,6 @@ where the result is recorded."""
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -13,31 +12,30 @@ import typer
 from amc_tf.errors import ConfigError
 
 
-def run(config: Path = typer.Argument(..., help="Pipeline YAML (its 'kind' picks the flow), e.g. configs/quickstart.yaml")) -> None:
+def run(
+    config: Path = typer.Argument(..., help="Pipeline YAML (its 'kind' picks the flow), e.g. configs/quickstart.yaml"),
+    set_: list[str] = typer.Option(None, "--set", help="Override a config value, e.g. --set train.max_minutes=60 (repeatable)"),
+) -> None:
     """Run the flow configured by CONFIG without a Prefect server; print the MLflow run id and
     the exact `mlflow ui` command that shows it."""
     import flows
     from amc_tf.config.base import load_config
-    from amc_tf.tracking.runs import run_url_hint
 
     kind = flows.read_kind(config)
     flow_fn, config_cls = flows.load_flow(kind)
-    cfg = load_config(config, config_cls)  # fails before any work on a typo or bad value
+    cfg = load_config(config, config_cls, overrides=set_)  # fails before any work on a typo or bad value
     t0 = time.perf_counter()
     result = flow_fn(cfg)
     wall = time.perf_counter() - t0
     summary = {k: v for k, v in result.items() if not isinstance(v, dict)}
     typer.echo(json.dumps(summary, indent=2, default=str))
-    uri = result.get("tracking_uri") or cfg.tracking.uri
-    if uri is None:
-        from amc_tf.tracking.runs import configure
+    from amc_tf.tracking.runs import configure, ui_command
 
-        uri = configure(None)
-    mlflow_bin = Path(sys.executable).with_name("mlflow")
+    uri = result.get("tracking_uri") or configure(cfg.tracking.uri)
     typer.echo(f"\nfinished {kind} in {wall:.0f} s")
     typer.echo(f"MLflow run id: {result['run_id']}  (experiment '{result.get('experiment', kind)}')")
     typer.echo("See it with:")
-    typer.echo(f"  MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {mlflow_bin if mlflow_bin.exists() else 'mlflow'} ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000 --workers 1")
+    typer.echo(f"  {ui_command(uri)}")
 
 
 def generate(

@@ -69,8 +69,35 @@ def validate_config(model: type[M], data: Any, source: str = "<dict>") -> M:
         raise ConfigError(format_validation_error(err, source)) from None
 
 
-def load_config(path: str | Path, model: type[M]) -> M:
-    """Read a YAML file and validate it into ``model``.
+def apply_overrides(data: dict, overrides: list[str] | None) -> dict:
+    """Apply ``["train.epochs=3", "data.synthetic.seed=1"]`` to a nested mapping (values are
+    parsed as YAML scalars/lists). Returns a new dict."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for item in overrides or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ConfigError(f"override {item!r} must look like section.field=value")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"override {item!r}: value is not valid YAML ({err})") from None
+        node = out
+        *parents, leaf = key.split(".")
+        for part in parents:
+            child = node.get(part)
+            if child is None:
+                child = node[part] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"override {item!r}: {part!r} is not a section")
+            node = child
+        node[leaf] = value
+    return out
+
+
+def load_config(path: str | Path, model: type[M], overrides: list[str] | None = None) -> M:
+    """Read a YAML file, apply ``overrides`` (``section.field=value``) and validate into ``model``.
 
     Raises:
         ConfigError: the file is missing, is not YAML, or does not validate (the message names
@@ -83,4 +110,11 @@ def load_config(path: str | Path, model: type[M]) -> M:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
-    return validate_config(model, data if data is not None else {}, str(path))
+    data = data if data is not None else {}
+    source = str(path)
+    if overrides:
+        if not isinstance(data, dict):
+            raise ConfigError(f"invalid config {path}: expected a mapping at the top level")
+        data = apply_overrides(data, overrides)
+        source += f" (with overrides {overrides})"
+    return validate_config(model, data, source)

@@ -27,6 +27,8 @@ class TrainConfig(Frozen):
         monitor: Quantity watched by early stopping / best-weights selection.
         restore_best_weights: Keep the weights of the best epoch.
         verbose: Keras progress output (0 silent, 1 bar, 2 one line per epoch).
+        max_minutes: Optional wall-clock budget; training stops after the first epoch that ends
+            past it (the best weights so far are kept). For paper-scale runs on CPU.
     """
 
     learning_rate: float = Field(default=1e-3, gt=0, le=1)
@@ -36,3 +38,4 @@ class TrainConfig(Frozen):
     monitor: str = Field(default="val_loss", pattern=r"^val_(loss|accuracy)$")
     restore_best_weights: bool = True
     verbose: int = Field(default=2, ge=0, le=2)
+    max_minutes: float | None = Field(default=None, gt=0)

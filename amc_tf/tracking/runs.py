@@ -265,6 +265,17 @@ def load_keras_model(uri_or_run_id: str, artifact: str = "model") -> Any:
         raise AmcError(f"cannot load a Keras model from {uri!r}: {err}") from None
 
 
-def run_url_hint(uri: str) -> str:
-    """The exact ``mlflow ui`` command that shows runs of ``uri``."""
-    return f"mlflow ui --backend-store-uri {uri} --host 127.0.0.1 --port 5000 --workers 1"
+def ui_command(uri: str) -> str:
+    """The exact ``mlflow ui`` command that shows the runs stored at ``uri`` (loopback only, one
+    worker, no background job processes; design §4)."""
+    import sys
+
+    exe = Path(sys.executable).with_name("mlflow")
+    mlflow_bin = str(exe) if exe.exists() else "mlflow"
+    match = re.match(r"^sqlite:///(.+)$", uri)
+    if match:  # absolute, so the command works from any directory
+        uri = f"sqlite:///{Path(match.group(1)).resolve()}"
+    return (
+        f"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {mlflow_bin} ui --backend-store-uri {uri} "
+        "--host 127.0.0.1 --port 5000 --workers 1"
+    )

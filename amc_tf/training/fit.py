@@ -43,16 +43,52 @@ class TrainResult:
 
 
 class _EpochTimer(keras.callbacks.Callback):
-    def __init__(self) -> None:
+    """Times each epoch and stops training once an optional wall-clock budget is spent."""
+
+    def __init__(self, max_seconds: float | None = None) -> None:
         super().__init__()
         self.seconds: list[float] = []
+        self.max_seconds = max_seconds
         self._t0 = 0.0
+        self._start = 0.0
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._t0)
+        if self.max_seconds is not None and time.perf_counter() - self._start > self.max_seconds:
+            print(f"time budget of {self.max_seconds / 60:.1f} min spent after epoch {epoch + 1}; stopping", file=sys.stderr)
+            self.model.stop_training = True
+
+
+class _KeepBest(keras.callbacks.Callback):
+    """Remember the weights of the best epoch and restore them when training ends.
+
+    Keras' ``EarlyStopping(restore_best_weights=True)`` only restores when it is the one that
+    stops training; a run that ends on the epoch limit or the time budget would otherwise keep
+    its last weights.
+    """
+
+    def __init__(self, monitor: str) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.sign = 1.0 if monitor.endswith("loss") else -1.0
+        self.best = np.inf
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and self.sign * value < self.best:
+            self.best = self.sign * value
+            self.best_weights = self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
 
 
 def compile_classifier(model: keras.Model, learning_rate: float) -> None:
@@ -87,15 +123,14 @@ def fit_classifier(
     if n_out != len(train.classes):
         raise ConfigError(f"model has {n_out} outputs but the dataset has {len(train.classes)} classes")
     compile_classifier(model, cfg.learning_rate)
-    timer = _EpochTimer()
+    timer = _EpochTimer(cfg.max_minutes * 60 if cfg.max_minutes else None)
     cbs: list[keras.callbacks.Callback] = [timer]
+    if val is not None and cfg.restore_best_weights:
+        cbs.append(_KeepBest(cfg.monitor))
     if cfg.patience > 0:
         cbs.append(
             keras.callbacks.EarlyStopping(
-                monitor=cfg.monitor,
-                mode="min" if cfg.monitor.endswith("loss") else "max",
-                patience=cfg.patience,
-                restore_best_weights=cfg.restore_best_weights,
+                monitor=cfg.monitor, mode="min" if cfg.monitor.endswith("loss") else "max", patience=cfg.patience
             )
         )
     cbs.extend(callbacks or [])

@@ -97,3 +97,16 @@ def test_config_is_frozen_and_hash_stable():
     c = validate_config(TrainClassifierConfig, {"seed": 1})
     assert c.config_hash() != a.config_hash()
     assert c.flat()["train.batch_size"] == 1024
+
+
+def test_overrides_apply_and_are_validated(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("kind: train_classifier\ntrain:\n  epochs: 3\n")
+    cfg = load_config(path, TrainClassifierConfig, overrides=["train.epochs=7", "train.max_minutes=1.5", "data.split.val=0.1", "data.split.train=0.4"])
+    assert cfg.train.epochs == 7 and cfg.train.max_minutes == 1.5 and cfg.data.split.val == 0.1
+    with pytest.raises(ConfigError, match="train.epochs"):
+        load_config(path, TrainClassifierConfig, overrides=["train.epochs=-2"])
+    with pytest.raises(ConfigError, match="section.field=value"):
+        load_config(path, TrainClassifierConfig, overrides=["epochs"])
+    with pytest.raises(ConfigError, match="not a section"):
+        load_config(path, TrainClassifierConfig, overrides=["train.epochs.x=1"])

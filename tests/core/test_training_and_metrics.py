@@ -93,3 +93,17 @@ def test_report_numbers_by_hand():
     assert r.per_class["b"]["precision"] == pytest.approx(2 / 3) and r.per_class["b"]["recall"] == 1.0
     assert r.confusion_focus == [[0, 1, 0], [0, 1, 0], [1, 0, 0]]
     assert r.accuracy_above(5) == pytest.approx(1 / 3)
+
+
+def test_best_weights_kept_when_epoch_limit_ends_training():
+    """Without early stopping firing, the weights of the best validation epoch are still kept."""
+    from amc_tf.evaluation.metrics import predict_logits
+    from amc_tf.runtime import tf
+
+    set_seed(3)
+    ds = tone_dataset(n_per_key=10, L=16)
+    model = build_model("vtcnn2", 3, 16)
+    res = fit_classifier(model, ds, ds, TrainConfig(batch_size=16, epochs=4, patience=0, learning_rate=0.05, verbose=0))
+    logits = predict_logits(model, ds.x)
+    loss = float(tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(ds.y, logits, from_logits=True)))
+    assert loss == pytest.approx(min(res.history["val_loss"]), rel=1e-4)
