@@ -1,0 +1,228 @@
+"""Net-Trim: the constrained ADMM solver for one ReLU layer (Aghasi, Abdi, Nguyen & Romberg;
+references §5). Pure NumPy/SciPy.
+
+Problem (the convex relaxation of ``relu(Wᵀ X) ≈ Y``, "parallel" scheme):
+
+    minimise ‖W‖₁  subject to  ‖(Wᵀ X − Y)_Ω‖_F ≤ ε   and   (Wᵀ X)_Ωᶜ ≤ V_Ωᶜ
+
+* ``X``: ``[N, P]`` layer inputs, one column per sample, with a row of ones appended for the bias;
+* ``Y``: ``[M, P]`` the original layer's post-ReLU outputs on those samples;
+* ``W``: ``[N, M]`` the new weights (last row = bias); Ω = {Y > 1e-6} (active outputs),
+  ``V = 0`` (an off neuron's pre-activation must stay ≤ 0); ``ε = eta · ‖Y‖_F`` (:func:`epsilon_from_gain`).
+
+ADMM with the splitting ``W1 = Wᵀ X`` (constraint set), ``W2 = W`` (ℓ1), ``W3`` (primal) as in the
+authors' ``net_trim_solver``: data scaled by ``c0 = 0.3 · sqrt(max XXᵀ)``, W1 = projection onto
+the ε-ball on Ω and onto ``{· ≤ V}`` on Ωᶜ, W2 = soft-threshold(W3 − U2, 1/ρ), W3 solves
+``(I + X Xᵀ) W3 = X (W1 + U1)ᵀ + W2 + U2``, scaled duals updated, stop when
+``‖W3 − W3_prev‖_F < tol · N · M`` or after ``max_iter``; the result is the exactly sparse W2.
+
+Why this is written here rather than taken from a library: no maintained package implements
+Net-Trim, and the authors' solver forms and factors the ``N × N`` matrix ``I + X Xᵀ``. For
+VT-CNN2's ``dense1`` (N = 10,561, M = 256) we use instead, when ``P < N``, the Woodbury identity
+``(I + X Xᵀ)⁻¹ = I − X K Xᵀ`` with ``K = (I + XᵀX)⁻¹`` (``P × P``, Cholesky-factored once). With
+``B = (W1 + U1)ᵀ`` and ``D = W2 + U2`` the update simplifies to
+
+    S = K (B − Xᵀ D),    W3 = D + X S,    Xᵀ W3 = B − S
+
+(because ``I − K XᵀX = K``), so an iteration costs two ``N × P × M`` products and one
+``P × P × M`` product, for all M outputs at once, and ``Wᵀ X`` comes for free. cvxpy solves the same
+program for small layers (see the tests), but is far too slow and memory-hungry at this size.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+
+from amc_tf.errors import ConfigError
+
+#: Outputs above this value count as active (Ω), as in the reference code.
+ACTIVE_THRESHOLD = 1e-6
+
+
+@dataclass(frozen=True)
+class NetTrimResult:
+    """Output of :func:`net_trim`.
+
+    Attributes:
+        W: ``[N, M]`` sparse weights (last row = bias when X carried a row of ones), dtype of X.
+        iterations: ADMM iterations run.
+        converged: True if the stop rule fired before ``max_iter``.
+        seconds: Wall-clock time of the solve (s).
+        epsilon: The constraint radius ε in the caller's (unscaled) units.
+        nonzero: Number of non-zero entries of ``W``.
+        sparsity: Fraction of exactly-zero entries of ``W`` in [0, 1].
+    """
+
+    W: np.ndarray
+    iterations: int
+    converged: bool
+    seconds: float
+    epsilon: float
+    nonzero: int
+    sparsity: float
+
+
+def epsilon_from_gain(Y: np.ndarray, eta: float) -> float:
+    """ε = ``eta`` · ‖Y‖_F (the authors' ``epsilon_gain``; they sweep 0.01 – 0.7)."""
+    if not eta > 0:
+        raise ConfigError(f"eta must be > 0, got {eta}")
+    return float(eta * np.linalg.norm(np.asarray(Y, dtype=np.float64)))
+
+
+def constraint_violation(W: np.ndarray, X: np.ndarray, Y: np.ndarray, epsilon: float, V: np.ndarray | None = None) -> dict[str, float]:
+    """How far ``W`` is from the feasible set (both numbers ≤ 0 when feasible).
+
+    Returns:
+        ``{"active": ‖(WᵀX − Y)_Ω‖_F − ε, "inactive": max((WᵀX − V)_Ωᶜ)}`` in the data's units.
+    """
+    Z = (W.T.astype(np.float64) @ X.astype(np.float64))
+    Yd = np.asarray(Y, np.float64)
+    omega = Yd > ACTIVE_THRESHOLD
+    V = np.zeros_like(Yd) if V is None else np.asarray(V, np.float64)
+    active = float(np.linalg.norm((Z - Yd)[omega]) - epsilon)
+    inactive = float(np.max((Z - V)[~omega])) if (~omega).any() else -np.inf
+    return {"active": active, "inactive": inactive}
+
+
+def _check_inputs(X, Y, epsilon, V, rho, max_iter, tol):
+    if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        raise ConfigError(f"X must be [N, P] and Y [M, P] with the same P; got {X.shape} and {Y.shape}")
+    if not (np.isfinite(X).all() and np.isfinite(Y).all()):
+        raise ConfigError("X and Y must be finite")
+    if (Y < 0).any():
+        raise ConfigError("Y must be a ReLU output (non-negative)")
+    if not epsilon >= 0:
+        raise ConfigError(f"epsilon must be >= 0, got {epsilon}")
+    if V is not None and V.shape != Y.shape:
+        raise ConfigError(f"V must have Y's shape {Y.shape}, got {V.shape}")
+    if not rho > 0:
+        raise ConfigError(f"rho must be > 0, got {rho}")
+    if max_iter < 1:
+        raise ConfigError(f"max_iter must be >= 1, got {max_iter}")
+    if not tol > 0:
+        raise ConfigError(f"tol must be > 0, got {tol}")
+
+
+def _project(Z: np.ndarray, Y: np.ndarray, V: np.ndarray, omega: np.ndarray, eps: float) -> np.ndarray:
+    """W1 update: ε-ball around Y on Ω, half-space ``≤ V`` on Ωᶜ."""
+    W1 = np.minimum(Z, V)
+    diff = np.where(omega, Z - Y, 0.0)
+    norm = float(np.linalg.norm(diff))
+    scale = 1.0 if norm <= eps else eps / norm
+    return np.where(omega, Y + scale * diff, W1)
+
+
+def net_trim(
+    X: np.ndarray,
+    Y: np.ndarray,
+    epsilon: float,
+    *,
+    V: np.ndarray | None = None,
+    rho: float = 1.0,
+    max_iter: int = 10_000,
+    tol: float = 5e-9,
+    woodbury: bool | None = None,
+    progress: Callable[[int, float, float], None] | bool | None = None,
+    progress_every: int = 25,
+) -> NetTrimResult:
+    """Solve the Net-Trim program for one ReLU layer (module docstring) by ADMM.
+
+    Args:
+        X: ``[N, P]`` inputs (float32 or float64; the iteration runs in this dtype, the
+            ``P × P`` / ``N × N`` factorisation in float64). Append a row of ones for a bias.
+        Y: ``[M, P]`` non-negative target outputs (post-ReLU).
+        epsilon: Radius ε ≥ 0 of the active-output constraint (see :func:`epsilon_from_gain`).
+        V: ``[M, P]`` upper bounds on inactive pre-activations (default 0, the parallel scheme).
+        rho: ADMM penalty ρ > 0 (soft threshold 1/ρ on the scaled problem; reference: 1).
+        max_iter: Iteration cap.
+        tol: Stop when ``‖ΔW3‖_F < tol · N · M`` (reference: 5e-9).
+        woodbury: Use the ``P × P`` system (Woodbury); None = when ``P < N``.
+        progress: ``callback(iteration, sparsity, delta)`` every ``progress_every`` iterations,
+            True for a line on stderr, None/False for silence.
+        progress_every: Iterations between progress reports.
+
+    Returns:
+        :class:`NetTrimResult` with the exactly sparse W (the ℓ1 copy W2, unscaled).
+    """
+    dtype = np.float32 if np.asarray(X).dtype == np.float32 else np.float64
+    X = np.asarray(X, dtype=dtype)
+    Y = np.asarray(Y, dtype=dtype)
+    V = None if V is None else np.asarray(V, dtype=dtype)
+    _check_inputs(X, Y, epsilon, V, rho, max_iter, tol)
+    if progress is True:
+        progress = _stderr_progress
+    t0 = time.perf_counter()
+    N, P = X.shape
+    M = Y.shape[0]
+    woodbury = P < N if woodbury is None else woodbury
+
+    # Scale as the reference does: c0 = 0.3 sqrt(max XXᵀ); max XXᵀ is on the diagonal.
+    c0 = 0.3 * float(np.sqrt(np.max(np.einsum("ij,ij->i", X, X, dtype=np.float64))))
+    c0 = c0 if c0 > 0 else 1.0
+    Xs, Ys = X / dtype(c0), Y / dtype(c0)
+    Vs = np.zeros_like(Ys) if V is None else V / dtype(c0)
+    eps = epsilon / c0
+    omega = Y > ACTIVE_THRESHOLD
+
+    if woodbury:
+        G = Xs.T.astype(np.float64) @ Xs.astype(np.float64)
+        G[np.diag_indices_from(G)] += 1.0
+        K = linalg.cho_solve(linalg.cho_factor(G, lower=True), np.eye(P)).astype(dtype)
+        del G
+    else:
+        C = Xs.astype(np.float64) @ Xs.T.astype(np.float64)
+        C[np.diag_indices_from(C)] += 1.0
+        chol = linalg.cho_factor(C, lower=True)
+        del C
+
+    W2 = np.zeros((N, M), dtype)
+    W3 = np.zeros((N, M), dtype)
+    U1 = np.zeros((M, P), dtype)
+    U2 = np.zeros((N, M), dtype)
+    XtW3 = np.zeros((P, M), dtype)  # = (W3ᵀ X)ᵀ
+    thresh = dtype(1.0 / rho)
+    stop = tol * N * M
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        W1 = _project(XtW3.T - U1, Ys, Vs, omega, eps)
+        T = W3 - U2
+        W2 = np.sign(T) * np.maximum(np.abs(T) - thresh, 0)
+        B = (W1 + U1).T
+        D = W2 + U2
+        if woodbury:
+            S = K @ (B - Xs.T @ D)
+            W3_new = D + Xs @ S
+            XtW3 = B - S
+        else:
+            W3_new = linalg.cho_solve(chol, (Xs @ B + D).astype(np.float64)).astype(dtype)
+            XtW3 = Xs.T @ W3_new
+        delta = float(np.linalg.norm(W3_new - W3))
+        W3 = W3_new
+        U1 += W1 - XtW3.T
+        U2 += W2 - W3
+        if progress and (it % progress_every == 0 or it == 1):
+            progress(it, float(np.mean(W2 == 0)), delta)
+        if delta < stop:
+            converged = True
+            break
+    nonzero = int(np.count_nonzero(W2))
+    return NetTrimResult(
+        W=W2,
+        iterations=it,
+        converged=converged,
+        seconds=time.perf_counter() - t0,
+        epsilon=float(epsilon),
+        nonzero=nonzero,
+        sparsity=1.0 - nonzero / W2.size,
+    )
+
+
+def _stderr_progress(it: int, sparsity: float, delta: float) -> None:
+    print(f"net-trim: iteration {it:5d}  sparsity {sparsity:.4f}  |dW| {delta:.3e}", file=sys.stderr, flush=True)
