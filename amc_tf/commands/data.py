@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from amc_tf.data.importers import describe, import_file
+from amc_tf.data.importers import describe, import_file, read_manifest
 from amc_tf.errors import ConfigError
 
 
@@ -44,10 +44,10 @@ def import_command(
 ) -> None:
     """Convert a RadioML file into an amc-tf dataset (.npz with a manifest)."""
     written = import_file(path, out, classes=parse_classes(classes), snrs=parse_snrs(snrs), max_per_key=max_per_key)
-    info = describe(written)
+    manifest = read_manifest(written)  # not describe(): that would read (up to 21 GB) back in
     typer.echo(
-        f"wrote {written}: {info['n']} windows x {info['window']} samples, {len(info['classes'])} classes, "
-        f"{len(info['snrs'])} SNRs, fingerprint {info['fingerprint'][:16]}"
+        f"wrote {written}: {manifest['n']} windows x {manifest['window']} samples, {len(manifest['classes'])} classes, "
+        f"fingerprint {manifest['fingerprint'][:16]} (details: amc-tf data info {written})"
     )
 
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import json
+
 import numpy as np
 
 from amc_tf.data.dataset import IQDataset, load_dataset, save_dataset
@@ -159,6 +161,15 @@ def import_file(
         raise ConfigError(f"output {out} is the input file itself")
     ds = load_external(path, classes=classes, snrs=snrs, max_per_key=max_per_key)
     return save_dataset(ds, out)
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of an amc-tf ``.npz`` without reading (or verifying) its arrays."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return json.loads(str(z["manifest"]))
+    except (OSError, ValueError, KeyError) as err:
+        raise DatasetError(f"{path}: no readable amc-tf manifest ({err})") from None
 
 
 def describe(path: str | Path) -> dict[str, Any]:

@@ -62,7 +62,7 @@ def _reconstruct(subtype: Any, shape: Any, typecode: Any) -> np.ndarray:
     """Stand-in for ``numpy._core.multiarray._reconstruct`` that builds plain ndarrays only."""
     if subtype is not np.ndarray:
         raise UnsafePickleError(f"refused array subtype {subtype!r}: only numpy.ndarray is allowed")
-    return _np_reconstruct(np.ndarray, shape, typecode)
+    return _np_reconstruct(np.ndarray, shape, _plain_dtype(typecode))
 
 
 def _frombuffer(buf: Any, dtype: np.dtype, shape: Any, order: str) -> np.ndarray:
@@ -152,7 +152,9 @@ def validate_rml2016_dict(obj: Any, *, name: str = "<pickle>") -> int:
                 and isinstance(key[1], int) and not isinstance(key[1], bool)):  # fmt: skip
             raise DatasetError(f"{name}: key {key!r} is not a (modulation: str, snr: int) tuple")
         if key[0] not in RML2016_CLASSES:
-            raise DatasetError(f"{name}: unknown class name {key[0]!r} in key {key!r}; RML2016.10a classes are {list(RML2016_CLASSES)}")
+            raise DatasetError(
+                f"{name}: unknown class name {key[0]!r} in key {key!r}; RML2016.10a classes are {list(RML2016_CLASSES)}"
+            )
         if not isinstance(value, np.ndarray):
             raise DatasetError(f"{name}: value of {key!r} is a {type(value).__name__}, not a numpy array")
         if value.dtype != np.float32:

@@ -48,7 +48,9 @@ def _check_layout(f: h5py.File, path: Path) -> tuple[int, int]:
     """Check X/Y/Z names, ranks, dtypes and row counts; return (N, L)."""
     missing = [k for k in ("X", "Y", "Z") if not isinstance(f.get(k), h5py.Dataset)]
     if missing:
-        raise DatasetError(f"{path}: missing HDF5 dataset(s) {missing}; RML2018.01A needs X, Y and Z (has {sorted(f.keys())})")
+        raise DatasetError(
+            f"{path}: missing HDF5 dataset(s) {missing}; RML2018.01A needs X, Y and Z (has {sorted(f.keys())})"
+        )
     x, y, z = f["X"], f["Y"], f["Z"]
     if x.ndim != 3 or x.shape[2] != 2 or x.shape[1] < 1:
         raise DatasetError(f"{path}: X has shape {x.shape}, expected [N, L, 2] (time-major I/Q)")

@@ -19,7 +19,7 @@ import pytest
 
 from amc_tf import cli
 from amc_tf.data.dataset import load_dataset
-from amc_tf.data.importers import describe, detect_format, import_file
+from amc_tf.data.importers import describe, detect_format, import_file, read_manifest
 from amc_tf.data.rml2018 import RML2018_CLASSES
 from amc_tf.errors import ConfigError, DatasetError, UnsafePickleError
 
@@ -103,7 +103,7 @@ def test_import_rml2016_with_selection(tmp_path, monkeypatch, capsys):
     code, stdout, stderr = run_cli(monkeypatch, capsys, "data", "import", str(src), "--out", str(out),
                                    "--classes", "WBFM,BPSK", "--snrs", "-2,2", "--max-per-key", "1")  # fmt: skip
     assert code == 0, stderr
-    assert f"wrote {out}: 4 windows x 8 samples, 2 classes, 2 SNRs" in stdout
+    assert f"wrote {out}: 4 windows x 8 samples, 2 classes, fingerprint " in stdout
     ds = load_dataset(out)
     assert ds.classes == ("WBFM", "BPSK") and ds.y.tolist() == [0, 0, 1, 1] and ds.snr.tolist() == [-2, 2, -2, 2]
     np.testing.assert_array_equal(ds.x[0], rml2016_dict()[("WBFM", -2)][0])
@@ -115,7 +115,7 @@ def test_import_rml2018_then_info(tmp_path, monkeypatch, capsys):
     out = tmp_path / "r18.npz"
     code, stdout, _ = run_cli(monkeypatch, capsys, "data", "import", str(src), "-o", str(out), "--snrs=-4",
                               "--classes", "OOK,OQPSK")  # fmt: skip
-    assert code == 0 and "2 windows x 8 samples, 2 classes, 1 SNRs" in stdout
+    assert code == 0 and "2 windows x 8 samples, 2 classes, fingerprint" in stdout
     code, stdout, _ = run_cli(monkeypatch, capsys, "data", "info", str(out))
     assert code == 0
     assert "windows     2  (window length 8" in stdout
@@ -185,6 +185,8 @@ def test_import_file_argument_errors(tmp_path):
         bad.write_bytes(pickle.dumps(_Evil(tmp_path / "PWNED"), protocol=2))
         import_file(bad, tmp_path / "o.npz")
     assert not (tmp_path / "PWNED").exists() and not (tmp_path / "o.npz").exists()
+    with pytest.raises(DatasetError, match="no readable amc-tf manifest"):
+        read_manifest(src)
 
 
 def test_info_refuses_raw_and_tampered_files(tmp_path, monkeypatch, capsys):

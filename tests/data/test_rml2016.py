@@ -164,6 +164,27 @@ def test_python2_style_eval_global_is_refused(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"(S'true'\nios\nsystem\n.",  # INST
+        b"\x80\x02(cos\nsystem\nX\x04\x00\x00\x00trueo.",  # OBJ
+        b"\x80\x04\x8c\x02os\x8c\x06system\x93X\x04\x00\x00\x00true\x85R.",  # STACK_GLOBAL
+        b"\x80\x02\x82\xf0X\x04\x00\x00\x00true\x85R.",  # EXT1 via the copyreg extension registry
+    ],
+)
+def test_every_opcode_that_reaches_a_callable_is_guarded(raw):
+    import copyreg
+    import io
+
+    copyreg.add_extension("os", "system", 240)
+    try:
+        with pytest.raises(UnsafePickleError, match=r"refused to load global 'os\.system'"):
+            RestrictedUnpickler(io.BytesIO(raw), encoding="latin1").load()
+    finally:
+        copyreg.remove_extension("os", "system", 240)
+
+
 def test_object_arrays_and_latin1_tricks_are_refused(tmp_path):
     path = tmp_path / "obj.pkl"
     path.write_bytes(pickle.dumps({("BPSK", 0): np.array([1, "a"], dtype=object)}, protocol=2))
