@@ -54,3 +54,6 @@ from amc_tf.commands import run as _run_cmds  # noqa: E402
 
 app.command("run")(_run_cmds.run)
 data_app.command("generate")(_run_cmds.generate)
+from amc_tf.benchmarks import data as _bench_data  # noqa: E402
+
+bench_app.command("data")(_bench_data.data_command)
