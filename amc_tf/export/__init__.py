@@ -1,0 +1,1 @@
+"""Deployment artefacts: TFLite conversion, file sizes, interpreter latency, the size table."""

@@ -1,0 +1,155 @@
+"""Apply Net-Trim to one ReLU ``Dense`` layer of a Keras model (references §5; paper: f_D → f_P).
+
+The layer's inputs ``A`` and outputs ``Y = relu(Aᵀ W + b)`` are recorded on a sample of windows
+(inference mode: dropout off), the solver in :mod:`amc_tf.prune.nettrim` finds sparse weights
+whose ReLU outputs stay within ``ε = eta · ‖Y‖_F`` on the active outputs and stay off where the
+neuron was off, and a copy of the model receives the new kernel and bias. The original model is
+left untouched. No fine-tuning happens here: the paper reports accuracy before any retraining.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from amc_tf.errors import ConfigError, ModelError
+from amc_tf.prune.nettrim import epsilon_from_gain, net_trim
+from amc_tf.runtime import keras, tf
+
+
+@dataclass(frozen=True)
+class NetTrimReport:
+    """What pruning one layer did.
+
+    Attributes:
+        layer: Name of the pruned Dense layer.
+        samples: Number of windows P the solver saw.
+        eta: Gain with ε = eta · ‖Y‖_F.
+        iterations: ADMM iterations run; ``converged`` if the stop rule fired.
+        seconds: Solver wall-clock time (s), excluding recording the activations.
+        weights: Kernel entries of the layer (bias excluded), e.g. 10,560 × 256 = 2,703,360.
+        nonzero: Non-zero kernel entries after pruning.
+        sparsity: ``1 − nonzero / weights``.
+        relative_output_error: ``‖relu(W_newᵀ X) − Y‖_F / ‖Y‖_F`` on the solver's samples.
+    """
+
+    layer: str
+    samples: int
+    eta: float
+    iterations: int
+    converged: bool
+    seconds: float
+    weights: int
+    nonzero: int
+    sparsity: float
+    relative_output_error: float
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def copy_model(model: keras.Model) -> keras.Model:
+    """A new model with the same architecture and (copied) weights; layers are not shared."""
+    clone = keras.models.clone_model(model)
+    clone.set_weights(model.get_weights())
+    return clone
+
+
+def relu_dense(model: keras.Model, layer_name: str) -> keras.layers.Dense:
+    """The ``Dense`` layer ``layer_name`` of ``model``, checked to have a ReLU activation."""
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError:
+        raise ConfigError(f"model {model.name!r} has no layer {layer_name!r}") from None
+    if not isinstance(layer, keras.layers.Dense):
+        raise ModelError(f"layer {layer_name!r} is a {type(layer).__name__}, Net-Trim here prunes Dense layers")
+    if layer.activation is not keras.activations.relu:
+        raise ModelError(f"layer {layer_name!r} must have a ReLU activation for the Net-Trim constraints")
+    if not layer.use_bias:
+        raise ModelError(f"layer {layer_name!r} has no bias; Net-Trim here expects one (the row of ones)")
+    return layer
+
+
+def layer_io(model: keras.Model, layer_name: str, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Record a layer's input and output on ``x`` in inference mode.
+
+    Returns:
+        ``(A, Y)``: ``float32 [P, n_in]`` inputs and ``float32 [P, n_out]`` post-ReLU outputs.
+    """
+    layer = relu_dense(model, layer_name)
+    probe = keras.Model(model.inputs, [layer.input, layer.output])
+    fn = tf.function(lambda t: probe(t, training=False), reduce_retracing=True)
+    ins, outs = [], []
+    for i in range(0, len(x), batch_size):
+        a, y = fn(tf.convert_to_tensor(x[i : i + batch_size]))
+        ins.append(a.numpy())
+        outs.append(y.numpy())
+    return np.concatenate(ins).astype(np.float32), np.concatenate(outs).astype(np.float32)
+
+
+def nettrim_dense(
+    model: keras.Model,
+    layer_name: str,
+    x: np.ndarray,
+    *,
+    eta: float = 0.1,
+    rho: float = 1.0,
+    max_iter: int = 300,
+    tol: float = 5e-9,
+    progress: bool = False,
+    batch_size: int = 256,
+) -> tuple[keras.Model, NetTrimReport]:
+    """Prune the ReLU Dense layer ``layer_name`` of a copy of ``model`` with Net-Trim.
+
+    Args:
+        model: Trained logits model (left unchanged).
+        layer_name: The Dense ReLU layer to prune (``dense1`` in VT-CNN2: 10,560 × 256).
+        x: ``float32 [P, 2, L]`` windows whose activations define the constraints (a few thousand
+            training windows at mixed SNRs; P trades time for fidelity).
+        eta: ε gain (ε = eta · ‖Y‖_F); larger → sparser, larger output error.
+        rho: ADMM penalty.
+        max_iter: ADMM iteration cap (each iteration ≈ 4·N·P·M flops).
+        tol: Stop rule ``‖ΔW‖_F < tol · N · M``.
+        progress: Print solver progress to stderr.
+        batch_size: Batch size for recording activations.
+
+    Returns:
+        ``(pruned_model, report)``.
+    """
+    if len(x) < 2:
+        raise ConfigError(f"Net-Trim needs at least 2 sample windows, got {len(x)}")
+    layer = relu_dense(model, layer_name)
+    A, Y = layer_io(model, layer_name, x, batch_size)
+    X = np.vstack([A.T, np.ones((1, A.shape[0]), np.float32)])  # [N, P] with the bias row
+    Yt = np.ascontiguousarray(Y.T)  # [M, P]
+    eps = epsilon_from_gain(Yt, eta)
+    result = net_trim(X, Yt, eps, rho=rho, max_iter=max_iter, tol=tol, progress=progress)
+    kernel, bias = result.W[:-1], result.W[-1]
+    pruned = copy_model(model)
+    pruned.get_layer(layer_name).set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+    y_new = np.maximum(X.T @ result.W, 0).T
+    rel = float(np.linalg.norm(y_new - Yt) / max(np.linalg.norm(Yt), 1e-30))
+    nonzero = int(np.count_nonzero(kernel))
+    weights = int(kernel.size)
+    report = NetTrimReport(
+        layer=layer.name,
+        samples=int(len(x)),
+        eta=float(eta),
+        iterations=result.iterations,
+        converged=result.converged,
+        seconds=result.seconds,
+        weights=weights,
+        nonzero=nonzero,
+        sparsity=1.0 - nonzero / weights,
+        relative_output_error=rel,
+    )
+    return pruned, report
+
+
+def sample_windows(n_total: int, n: int, seed: int) -> np.ndarray:
+    """Sorted indices of ``min(n, n_total)`` windows drawn without replacement (seeded)."""
+    if n < 1:
+        raise ConfigError(f"number of Net-Trim samples must be >= 1, got {n}")
+    gen = np.random.default_rng(seed)
+    return np.sort(gen.choice(n_total, size=min(n, n_total), replace=False))

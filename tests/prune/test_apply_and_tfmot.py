@@ -1,0 +1,85 @@
+"""Net-Trim on a Keras Dense layer and TF-MOT magnitude pruning on a tiny trained model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from amc_tf.errors import ConfigError, ModelError
+from amc_tf.prune.apply import layer_io, nettrim_dense
+from amc_tf.runtime import keras, set_seed
+
+
+def _tiny_model() -> keras.Model:
+    inp = keras.Input(shape=(2, 8), name="iq")
+    h = keras.layers.Flatten()(inp)
+    h = keras.layers.Dense(32, activation="relu", name="dense1")(h)
+    out = keras.layers.Dense(3, name="dense2")(h)
+    return keras.Model(inp, out, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    set_seed(0)
+    gen = np.random.default_rng(0)
+    y = gen.integers(0, 3, size=600)
+    x = gen.normal(size=(600, 2, 8)).astype("float32") * 0.5
+    x[:, 0, :] += (y[:, None] - 1).astype("float32")  # class shifts the I row: separable
+    model = _tiny_model()
+    model.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"])
+    model.fit(x, y, batch_size=64, epochs=5, verbose=0)
+    return model, x, y.astype(np.int64)
+
+
+def _accuracy(model, x, y):
+    return float(np.mean(model.predict(x, verbose=0).argmax(1) == y))
+
+
+def test_nettrim_dense_prunes_a_copy_within_its_error_budget(trained):
+    model, x, y = trained
+    before = [w.copy() for w in model.get_weights()]
+    pruned, report = nettrim_dense(model, "dense1", x[:200], eta=0.2, max_iter=1000, tol=1e-9)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)  # original untouched
+    kernel = pruned.get_layer("dense1").get_weights()[0]
+    assert report.weights == kernel.size == 16 * 32
+    assert report.nonzero == np.count_nonzero(kernel)
+    assert report.sparsity == 1 - report.nonzero / report.weights
+    assert report.sparsity > 0.3
+    assert report.relative_output_error <= 0.2 * 1.01  # ε = eta ‖Y‖ and the off-constraints hold
+    _, y_new = layer_io(pruned, "dense1", x[:200])
+    _, y_old = layer_io(model, "dense1", x[:200])
+    assert np.linalg.norm(y_new - y_old) / np.linalg.norm(y_old) == pytest.approx(report.relative_output_error, rel=1e-3, abs=1e-4)
+    assert _accuracy(pruned, x, y) >= _accuracy(model, x, y) - 0.03
+
+
+def test_nettrim_dense_rejects_non_relu_or_unknown_layers(trained):
+    model, x, _ = trained
+    with pytest.raises(ModelError, match="ReLU"):
+        nettrim_dense(model, "dense2", x[:50])
+    with pytest.raises(ConfigError, match="no layer"):
+        nettrim_dense(model, "nope", x[:50])
+
+
+def test_tfmot_reaches_target_sparsity_on_a_copy(trained):
+    from amc_tf.prune.tfmot import kernel_sparsity, prune_magnitude
+
+    model, x, y = trained
+    before = [w.copy() for w in model.get_weights()]
+    pruned = prune_magnitude(model, x, y, target_sparsity=0.8, layers=["dense1"], epochs=2, batch_size=64)
+    assert kernel_sparsity(pruned, "dense1") == pytest.approx(0.8, abs=0.01)
+    assert kernel_sparsity(pruned, "dense2") == 0.0  # only the named layer is pruned
+    assert not any("prune" in layer.name for layer in pruned.layers)  # wrappers stripped
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert _accuracy(pruned, x, y) > 0.8
+
+
+def test_tfmot_rejects_bad_settings(trained):
+    from amc_tf.prune.tfmot import prune_magnitude
+
+    model, x, y = trained
+    with pytest.raises(ConfigError):
+        prune_magnitude(model, x, y, target_sparsity=1.0)
+    with pytest.raises(ConfigError, match="no layer"):
+        prune_magnitude(model, x, y, target_sparsity=0.5, layers=["missing"])
