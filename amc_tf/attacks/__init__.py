@@ -50,6 +50,9 @@ ATTACKS: dict[str, Callable[..., Attack]] = {
     "noise_sign": partial(RandomNoise, kind="sign"),
 }
 
+#: The native attack each ART baseline (``amc_tf.attacks.art_baseline``) is compared with.
+NATIVE_COUNTERPART = {"fgm": "fgm", "fgsm": "fgsm", "pgd_l2": "pgd_l2", "pgd_linf": "pgd_linf", "deepfool": "deepfool", "uap": "uap_iterative"}
+
 #: Attacks that are controls, not adversarial (excluded from worst-case accuracy).
 CONTROLS = frozenset({"noise_gaussian", "noise_sign"})
 
@@ -79,6 +82,7 @@ __all__ = [
     "FGSM",
     "IterativeUniversal",
     "MIFGSM",
+    "NATIVE_COUNTERPART",
     "Norm",
     "PGD",
     "RandomNoise",

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from amc_tf.attacks import NATIVE_COUNTERPART  # noqa: F401  (re-exported beside ART_METHODS)
 from amc_tf.attacks.base import Attack, check_float, check_int
 from amc_tf.attacks.budgets import Budget, Norm, project
 from amc_tf.attacks.uap import UniversalAttack
@@ -49,8 +50,6 @@ logging.getLogger("art").setLevel(logging.WARNING)
 
 ArtMethod = Literal["fgm", "fgsm", "pgd_l2", "pgd_linf", "deepfool"]
 ART_METHODS: tuple[str, ...] = ("fgm", "fgsm", "pgd_l2", "pgd_linf", "deepfool", "uap")
-#: The native attack each ART method is compared with.
-NATIVE_COUNTERPART = {"fgm": "fgm", "fgsm": "fgsm", "pgd_l2": "pgd_l2", "pgd_linf": "pgd_linf", "deepfool": "deepfool", "uap": "uap_iterative"}
 
 
 def art_classifier(model: keras.Model, n_classes: int) -> TensorFlowV2Classifier:
@@ -105,7 +104,7 @@ class ArtAttack(Attack):
         if method not in ART_METHODS or method == "uap":
             raise AttackError(f"ART method must be one of {[m for m in ART_METHODS if m != 'uap']} (uap: ArtUniversal), got {method!r}")
         self.method = method
-        self.needs_class_gradients = method == "deepfool"
+        self.needs_class_gradients = self.minimal = method == "deepfool"
         norm = Norm.LINF if method in ("fgsm", "pgd_linf") else Norm.L2
         if budget is None and method != "deepfool":
             raise AttackError(f"ART {method} needs budget=Budget.pnr(...)/psr(...)/absolute(...)")

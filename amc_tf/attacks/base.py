@@ -96,12 +96,15 @@ class Attack(abc.ABC):
         needs_class_gradients: Needs per-class input gradients (DeepFool).
         universal: Produces one perturbation for all inputs.
         uses_model: Reads the model at all (False for the noise control).
+        minimal: A minimal-perturbation attack (DeepFool): it runs without a budget, and its
+            result under a budget is its unbounded result projected onto the ball.
     """
 
     name: ClassVar[str] = "attack"
     needs_class_gradients: ClassVar[bool] = False
     universal: ClassVar[bool] = False
     uses_model: ClassVar[bool] = True
+    minimal: ClassVar[bool] = False
 
     def __init__(self, model: Any, *, budget: Budget | None, norm: Norm | str = Norm.L2, batch_size: int = 256, seed: int = 0):
         if not isinstance(budget, Budget) and not (budget is None and self._budget_optional()):

@@ -91,6 +91,7 @@ class DeepFool(Attack):
 
     name = "deepfool"
     needs_class_gradients = True
+    minimal = True
 
     def __init__(
         self,

@@ -1,0 +1,469 @@
+"""Robustness evaluation: one call, one typed report (after AutoAttack / RobustBench).
+
+:func:`evaluate_robustness` takes a trained logits classifier, an :class:`~amc_tf.data.dataset.IQDataset`
+and a :class:`~amc_tf.config.attack.RobustnessConfig` and returns a :class:`RobustnessReport` with
+
+* clean accuracy of the evaluated examples (drawn at one SNR, 10 dB by default as in the papers);
+* accuracy under every native attack at every PNR of the grid, with a budget audit per point
+  (measured PNR, ``||delta|| / radius``, NaN count; design D4);
+* worst-case accuracy per PNR — the cascade of AutoAttack: each attack counts only on examples
+  still correct after the attacks before it; the report says how many each attack broke. Every
+  attack here treats examples independently (a universal vector is fitted on separate data), so
+  the cascade is evaluated from the per-example results without re-running attacks;
+* a per-SNR breakdown at one PNR;
+* the ART baselines beside their native counterparts on the same examples and budgets
+  (accuracy and seconds);
+* sanity checks before trusting a number: outputs that look like probabilities, gradients that
+  vanish, and any audit failure, as warnings in the report (and ``warnings.warn``).
+
+Attacks use the true labels. DeepFool is run once without a budget and projected onto each PNR's
+ball (exactly what a budget-capped DeepFool returns); universal perturbations are fitted per PNR
+on ``uap.n_fit`` examples at the same SNR that are not evaluated, when the data has enough.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from amc_tf.attacks import CONTROLS, build_attack
+from amc_tf.attacks.base import Attack, check_classifier
+from amc_tf.attacks.budgets import Budget, Norm, audit, project
+from amc_tf.attacks.graph import logits_fn, loss_gradient_fn
+from amc_tf.config.attack import AttackSettings, RobustnessConfig
+from amc_tf.data.dataset import IQDataset
+from amc_tf.errors import DatasetError
+from amc_tf.io import write_json
+from amc_tf.runtime import keras
+from amc_tf.runtime import rng as make_rng
+
+
+@dataclass
+class Curve:
+    """Accuracy of one attack (one library) over a PNR grid.
+
+    Attributes:
+        attack: Registry name (native) or ART method.
+        library: ``"native"`` or ``"art"``.
+        pnr_db: The PNRs (dB).
+        accuracy: Accuracy at each PNR, in [0, 1].
+        seconds: Wall time of each PNR point (without ``shared_seconds``).
+        shared_seconds: Work shared by all points (DeepFool's one unbounded run).
+        n_examples: Examples attacked.
+        audit: Budget audit (:class:`~amc_tf.attacks.budgets.BudgetAudit` as a dict) per PNR.
+        settings: The attack's settings.
+    """
+
+    attack: str
+    library: str
+    pnr_db: list[float]
+    accuracy: list[float]
+    seconds: list[float]
+    shared_seconds: float
+    n_examples: int
+    audit: list[dict]
+    settings: dict
+
+    @property
+    def total_seconds(self) -> float:
+        return float(sum(self.seconds) + self.shared_seconds)
+
+    @property
+    def audit_ok(self) -> bool:
+        return all(a["ok"] for a in self.audit)
+
+
+@dataclass
+class Comparison:
+    """An ART baseline beside its native counterpart on the same examples and budgets."""
+
+    art: str
+    native: str
+    n_examples: int
+    pnr_db: list[float]
+    art_accuracy: list[float]
+    native_accuracy: list[float]
+    art_seconds: float
+    native_seconds: float
+
+    @property
+    def speedup(self) -> float:
+        """ART seconds / native seconds (> 1: native is faster)."""
+        return self.art_seconds / self.native_seconds if self.native_seconds > 0 else float("inf")
+
+
+@dataclass
+class SNRRow:
+    """Clean and attacked accuracy of the examples at one SNR (at the breakdown PNR)."""
+
+    snr_db: int
+    n: int
+    clean_accuracy: float
+    accuracy: dict[str, float]
+
+
+@dataclass
+class RobustnessReport:
+    """Everything :func:`evaluate_robustness` measured; ``to_json()`` gives one JSON document."""
+
+    model: str
+    classes: list[str]
+    snr_db: int
+    n_examples: int
+    clean_accuracy: float
+    pnr_db: list[float]
+    curves: list[Curve]
+    worst_case: list[float]
+    cascade_order: list[str]
+    broken_by: list[dict[str, int]]
+    breakdown_pnr_db: float | None
+    per_snr: list[SNRRow]
+    comparisons: list[Comparison]
+    warnings: list[str]
+    seconds: float
+    config: dict = field(default_factory=dict)
+
+    def curve(self, attack: str, library: str = "native") -> Curve:
+        """The curve of ``attack`` from ``library`` (KeyError if absent)."""
+        for c in self.curves:
+            if c.attack == attack and c.library == library:
+                return c
+        raise KeyError(f"no {library} curve for {attack!r}")
+
+    @property
+    def audit_ok(self) -> bool:
+        """Every perturbation of every curve within budget and finite."""
+        return all(c.audit_ok for c in self.curves)
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        for c, src in zip(out["curves"], self.curves):
+            c["total_seconds"] = src.total_seconds
+        for c, src in zip(out["comparisons"], self.comparisons):
+            c["speedup"] = src.speedup
+        out["audit_ok"] = self.audit_ok
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        """Write :meth:`to_json` atomically."""
+        return write_json(path, self.to_json())
+
+    def metrics(self) -> dict[str, float]:
+        """Flat scalar metrics for MLflow (``native.pgd_linf.acc.pnr-10``, ``worst_case.acc.pnr-10``, ...)."""
+        out: dict[str, float] = {"clean_accuracy": self.clean_accuracy, "audit_ok": float(self.audit_ok), "seconds": self.seconds}
+        for c in self.curves:
+            for pnr, acc in zip(c.pnr_db, c.accuracy):
+                out[f"{c.library}.{c.attack}.acc.pnr{pnr:g}"] = acc
+            out[f"{c.library}.{c.attack}.seconds"] = c.total_seconds
+        for pnr, acc in zip(self.pnr_db, self.worst_case):
+            out[f"worst_case.acc.pnr{pnr:g}"] = acc
+        for cmp in self.comparisons:
+            out[f"speedup.{cmp.art}"] = cmp.speedup
+        return out
+
+
+# -- attack construction from the config ---------------------------------------------------------
+
+
+def native_settings(name: str, s: AttackSettings) -> dict[str, Any]:
+    """Keyword settings of native attack ``name`` from the typed config."""
+    if name in ("pgd_l2", "pgd_linf"):
+        return s.pgd.model_dump()
+    if name == "mifgsm":
+        return s.mifgsm.model_dump()
+    if name == "deepfool":
+        return s.deepfool.model_dump()
+    if name == "uap_svd":
+        return {"n_vectors": s.uap.n_vectors, "draws": s.uap.draws}
+    if name == "uap_iterative":
+        return {"inner": s.uap.inner, "delta": s.uap.delta, "max_passes": s.uap.max_passes}
+    return {}
+
+
+def art_settings(method: str, s: AttackSettings) -> dict[str, Any]:
+    """Keyword settings of ART baseline ``method``; ART PGD runs without a random start (ART
+    cannot draw one inside per-example balls)."""
+    if method in ("pgd_l2", "pgd_linf"):
+        return {"steps": s.pgd.steps, "step_fraction": s.pgd.step_fraction, "random_start": False}
+    if method == "deepfool":
+        return s.deepfool.model_dump()
+    if method == "uap":
+        return {"delta": s.uap.delta, "max_passes": s.uap.max_passes, "overshoot": s.deepfool.overshoot}
+    return {}
+
+
+# -- one curve -----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Points:
+    correct: dict[float, np.ndarray]
+    seconds: list[float]
+    shared: float
+    audits: list[dict]
+    settings: dict
+
+
+def _sweep(
+    make: Callable[[Budget | None], Attack],
+    predict: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    snr: np.ndarray,
+    grid: list[float],
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> _Points:
+    """Run one attack at every PNR of ``grid``; per-example correctness, timing and audits."""
+    correct, seconds, audits = {}, [], []
+    shared, settings = 0.0, {}
+    probe = make(Budget.pnr(grid[0]))
+    settings = probe.settings()
+    if probe.minimal:
+        # DeepFool: one unbounded run, projected onto each PNR's ball.
+        unbounded = make(None)
+        t0 = time.perf_counter()
+        free = unbounded.generate(x, y)
+        shared = time.perf_counter() - t0
+        settings = {**unbounded.settings(), "budget": "projected per PNR"}
+    for pnr in grid:
+        budget = Budget.pnr(pnr)
+        t0 = time.perf_counter()
+        if shared:
+            radius = budget.radius(x, snr, Norm.L2)
+            x_adv = x + project(free - x, radius, Norm.L2)
+            norm = Norm.L2
+        else:
+            attack = probe if pnr == grid[0] else make(budget)
+            if attack.universal:
+                attack.fit(*fit[:2], snr=fit[2])
+                x_adv = attack.generate(x)
+                radius = np.full(x.shape[0], attack.radius, np.float32)
+            else:
+                x_adv = attack.generate(x, y, snr=snr)
+                radius = attack.resolve_radius(x, snr)
+            norm = attack.norm
+        seconds.append(time.perf_counter() - t0)
+        correct[pnr] = predict(x_adv) == y
+        audits.append({"pnr_db": pnr, **audit(x, x_adv, radius, norm, snr).to_json()})
+    return _Points(correct, seconds, shared, audits, settings)
+
+
+def _warm_up(make: Callable[[Budget | None], Attack], x: np.ndarray, y: np.ndarray, snr: np.ndarray) -> None:
+    """Trace the compiled functions once so that the timed sweep measures steady-state work."""
+    attack = make(Budget.pnr(0.0))
+    if not attack.universal:
+        attack.generate(x[:2], y[:2], snr=snr[:2])
+
+
+# -- the evaluation ------------------------------------------------------------------------------
+
+
+def evaluate_robustness(
+    model: keras.Model,
+    data: IQDataset,
+    config: RobustnessConfig,
+    *,
+    log: Callable[[str], None] | None = None,
+) -> RobustnessReport:
+    """Evaluate ``model`` against the configured attacks; see the module docstring.
+
+    Args:
+        model: Trained classifier with logits, input ``[N, 2, L]``.
+        data: Evaluation data (its SNR labels select the examples).
+        config: Attacks, PNR grid, SNR, sizes, ART baselines, seed.
+        log: Optional progress callback (one line per curve).
+
+    Raises:
+        ModelError: the model is not an I/Q logits classifier.
+        DatasetError: no example at ``config.snr_db``, or the data's classes do not match the model.
+    """
+    start = time.perf_counter()
+    say = log or (lambda _msg: None)
+    n_classes, window = check_classifier(model)
+    if len(data.classes) != n_classes or data.window != window:
+        raise DatasetError(
+            f"data ({len(data.classes)} classes, window {data.window}) does not match the model "
+            f"({n_classes} classes, window {window})"
+        )
+    generator = make_rng(config.seed)
+    at_snr = np.flatnonzero(data.snr == config.snr_db)
+    if at_snr.size == 0:
+        raise DatasetError(f"no example at SNR {config.snr_db} dB; the data has SNRs {data.snrs}")
+    order = generator.permutation(at_snr)
+    ev, pool = order[: config.n_examples], order[config.n_examples :]
+    x, y, snr = data.x[ev], data.y[ev], data.snr[ev]
+    fit_idx = pool[: config.settings.uap.n_fit] if pool.size >= min(config.settings.uap.n_fit, 16) else ev[: config.settings.uap.n_fit]
+    fit = (data.x[fit_idx], data.y[fit_idx], data.snr[fit_idx])
+
+    fn = logits_fn(model)
+    bs = config.batch_size
+
+    def predict(a: np.ndarray) -> np.ndarray:
+        out = [np.argmax(fn(a[i : i + bs]).numpy(), axis=1) for i in range(0, a.shape[0], bs)]
+        return np.concatenate(out) if out else np.zeros(0, np.int64)
+
+    clean = predict(x) == y
+    notes = sanity_checks(model, x, y, n_classes, bs)
+    grid = list(config.pnr_db)
+    names = [a.value for a in config.attacks]
+
+    def native(name: str) -> Callable[[Budget | None], Attack]:
+        kw = native_settings(name, config.settings)
+        return lambda budget: build_attack(name, model, budget=budget, batch_size=bs, seed=config.seed, **kw)
+
+    curves: list[Curve] = []
+    correct: dict[str, dict[float, np.ndarray]] = {}
+    for name in names:
+        make = native(name)
+        _warm_up(make, x, y, snr)
+        pts = _sweep(make, predict, x, y, snr, grid, fit)
+        correct[name] = pts.correct
+        curves.append(_curve(name, "native", grid, pts, x.shape[0]))
+        say(f"native {name}: " + ", ".join(f"{p:g} dB {a:.3f}" for p, a in zip(grid, curves[-1].accuracy)))
+
+    cascade = [n for n in names if n not in CONTROLS]
+    worst, broken_by = [], []
+    for pnr in grid:
+        still = clean.copy()
+        counts = {}
+        for name in cascade:
+            broken = still & ~correct[name][pnr]
+            counts[name] = int(broken.sum())
+            still &= ~broken
+        worst.append(float(still.mean()))
+        broken_by.append(counts)
+
+    comparisons = _art_side_by_side(model, config, native, predict, x, y, snr, fit, curves, say)
+    per_snr = _breakdown(data, config, ev, native, predict, names, generator) if config.breakdown_pnr_db is not None else []
+
+    for c in curves:
+        if not c.audit_ok:
+            notes.append(f"budget audit failed for {c.library} {c.attack}: a perturbation is over budget or not finite")
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    return RobustnessReport(
+        model=model.name,
+        classes=list(data.classes),
+        snr_db=config.snr_db,
+        n_examples=int(x.shape[0]),
+        clean_accuracy=float(clean.mean()),
+        pnr_db=grid,
+        curves=curves,
+        worst_case=worst,
+        cascade_order=cascade,
+        broken_by=broken_by,
+        breakdown_pnr_db=config.breakdown_pnr_db,
+        per_snr=per_snr,
+        comparisons=comparisons,
+        warnings=notes,
+        seconds=time.perf_counter() - start,
+        config=config.model_dump(mode="json"),
+    )
+
+
+def _curve(name: str, library: str, grid: list[float], pts: _Points, n: int) -> Curve:
+    return Curve(
+        attack=name,
+        library=library,
+        pnr_db=list(grid),
+        accuracy=[float(pts.correct[p].mean()) for p in grid],
+        seconds=pts.seconds,
+        shared_seconds=pts.shared,
+        n_examples=n,
+        audit=pts.audits,
+        settings=pts.settings,
+    )
+
+
+def _art_side_by_side(model, config, native, predict, x, y, snr, fit, curves, say) -> list[Comparison]:
+    if not config.art_baselines:
+        return []
+    from amc_tf.attacks.art_baseline import NATIVE_COUNTERPART, build_art_attack
+
+    grid = list(config.art_pnr_db) if config.art_pnr_db is not None else list(config.pnr_db)
+    out = []
+    for method in (b.value for b in config.art_baselines):
+        slow = method in ("deepfool", "uap")
+        m = min(x.shape[0], config.art_max_examples_deepfool if slow else config.art_max_examples)
+        xs, ys, ss = x[:m], y[:m], snr[:m]
+        fs = tuple(a[: max(m, 16)] for a in fit) if method == "uap" else fit
+        kw = art_settings(method, config.settings)
+
+        def make_art(budget, method=method, kw=kw):
+            return build_art_attack(method, model, budget=budget, batch_size=config.batch_size, seed=config.seed, **kw)
+
+        twin = NATIVE_COUNTERPART[method]
+        if not slow:
+            _warm_up(make_art, xs, ys, ss)
+        _warm_up(native(twin), xs, ys, ss)
+        art_pts = _sweep(make_art, predict, xs, ys, ss, grid, fs)
+        curves.append(_curve(method, "art", grid, art_pts, m))
+        nat_pts = _sweep(native(twin), predict, xs, ys, ss, grid, fs)
+        art_curve = curves[-1]
+        out.append(
+            Comparison(
+                art=method,
+                native=twin,
+                n_examples=m,
+                pnr_db=grid,
+                art_accuracy=art_curve.accuracy,
+                native_accuracy=[float(nat_pts.correct[p].mean()) for p in grid],
+                art_seconds=art_curve.total_seconds,
+                native_seconds=float(sum(nat_pts.seconds) + nat_pts.shared),
+            )
+        )
+        say(f"ART {method} vs native {twin} on {m} examples: {out[-1].art_seconds:.1f} s vs {out[-1].native_seconds:.1f} s")
+    return out
+
+
+def _breakdown(data, config, evaluated, native, predict, names, generator) -> list[SNRRow]:
+    snrs = config.breakdown_snrs if config.breakdown_snrs is not None else data.snrs
+    rows = []
+    used = set(evaluated.tolist())
+    for s in snrs:
+        idx = np.flatnonzero(data.snr == s)
+        if idx.size == 0:
+            continue
+        idx = generator.permutation(idx)
+        ev = idx[: config.breakdown_n]
+        rest = np.array([i for i in idx[config.breakdown_n :] if i not in used], dtype=np.int64)
+        fit_idx = rest[: config.settings.uap.n_fit] if rest.size >= 16 else ev
+        x, y, snr = data.x[ev], data.y[ev], data.snr[ev]
+        fit = (data.x[fit_idx], data.y[fit_idx], data.snr[fit_idx])
+        acc = {}
+        for name in names:
+            pts = _sweep(native(name), predict, x, y, snr, [config.breakdown_pnr_db], fit)
+            acc[name] = float(pts.correct[config.breakdown_pnr_db].mean())
+        rows.append(SNRRow(snr_db=int(s), n=int(ev.size), clean_accuracy=float(np.mean(predict(x) == y)), accuracy=acc))
+    return rows
+
+
+def sanity_checks(model: keras.Model, x: np.ndarray, y: np.ndarray, n_classes: int, batch_size: int) -> list[str]:
+    """AutoAttack-style checks before trusting robust accuracy; returns warning messages.
+
+    * outputs that look like probabilities (non-negative rows summing to 1) — gradient attacks on
+      a softmax output are weak and the numbers optimistic (design D3);
+    * examples whose loss gradient is exactly zero or not finite (saturated softmax, gradient
+      masking): gradient attacks cannot move them.
+    """
+    notes = []
+    grad_fn = loss_gradient_fn(model, n_classes)
+    m = min(x.shape[0], batch_size)
+    _, grad, logits = grad_fn(x[:m], y[:m].astype(np.int64))
+    logits, grad = logits.numpy(), grad.numpy()
+    if np.all(logits >= 0) and np.allclose(logits.sum(axis=1), 1.0, atol=1e-3):
+        notes.append("model outputs look like probabilities (rows are non-negative and sum to 1); attacks need logits (design D3)")
+    flat = grad.reshape(m, -1)
+    bad = ~np.isfinite(flat).all(axis=1)
+    zero = np.all(flat == 0, axis=1) & ~bad
+    if bad.any():
+        notes.append(f"loss gradient is NaN/Inf for {int(bad.sum())} of {m} examples")
+    if zero.mean() > 0.05:
+        notes.append(f"loss gradient vanishes (exactly zero) for {int(zero.sum())} of {m} examples: gradient attacks cannot move them (saturated or masked gradients)")
+    return notes
