@@ -14,7 +14,9 @@ original order:
    rotation ``exp(j 2 pi cumsum(f) / fs)``.
 3. **Rician frequency-selective fading.** Each path k gets the gain
    ``g_k (sqrt(K/(K+1)) exp(j phi) + sqrt(1/(K+1)) CN(0, 1))`` and a fractional delay ``d_k``
-   realised with a Hann-windowed sinc FIR of ``interpolation_taps`` taps. The gains are drawn once
+   realised with a Lagrange FIR of ``interpolation_taps`` taps (GNU Radio interpolates with a
+   truncated sinc; Lagrange keeps the delay exact at low frequency, where 8-sample-per-symbol
+   signals live, whereas an 8-tap truncated sinc is off by a few hundredths of a sample). The gains are drawn once
    per window (block-static): with the original's fD = 1 Hz at 200 kHz the channel moves by
    ~0.004 rad over a 128-sample window, so time variation inside a window is negligible (the
    config refuses Doppler x duration > 0.01). Path magnitudes are not renormalised (mean power
@@ -123,7 +125,8 @@ def rician_gains(rng: np.random.Generator, n_windows: int, gains: np.ndarray, k_
 
 
 def fractional_delay_filters(delays: np.ndarray, n_taps: int) -> np.ndarray:
-    """Hann-windowed sinc FIRs, one per delay, each with unit DC gain.
+    """Lagrange fractional-delay FIRs, one per delay (maximally flat at DC: exact low-frequency
+    delay and unit DC gain).
 
     Delay 0 is a unit impulse at tap ``n_taps // 2 - 1``; delay d is centred d samples later.
 
@@ -131,11 +134,11 @@ def fractional_delay_filters(delays: np.ndarray, n_taps: int) -> np.ndarray:
         float64 ``[len(delays), n_taps]``.
     """
     centre = n_taps // 2 - 1
-    u = np.arange(n_taps)[None, :] - centre - np.asarray(delays, dtype=np.float64)[:, None]
-    half = (n_taps + 1) / 2
-    window = np.where(np.abs(u) < half, np.cos(np.pi * u / (2 * half)) ** 2, 0.0)
-    filters = np.sinc(u) * window
-    return filters / filters.sum(axis=1, keepdims=True)
+    position = centre + np.asarray(delays, dtype=np.float64)[:, None, None]  # [P, 1, 1]
+    i = np.arange(n_taps)[None, :, None]
+    k = np.arange(n_taps)[None, None, :]
+    terms = np.where(i == k, 1.0, (position - k) / np.where(i == k, 1.0, i - k))
+    return np.prod(terms, axis=2)
 
 
 def fir_valid(x: np.ndarray, taps: np.ndarray) -> np.ndarray:
