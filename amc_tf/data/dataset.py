@@ -42,6 +42,12 @@ class IQDataset:
 
     def __post_init__(self) -> None:
         validate_arrays(self.x, self.y, self.snr, self.classes)
+        # Canonical dtypes, so the fingerprint is the same before saving and after loading.
+        if self.y.dtype != np.int64:
+            object.__setattr__(self, "y", self.y.astype(np.int64))
+        if self.snr.dtype != np.int32:
+            object.__setattr__(self, "snr", self.snr.astype(np.int32))
+        object.__setattr__(self, "classes", tuple(self.classes))
 
     def __len__(self) -> int:
         return int(self.x.shape[0])
@@ -163,6 +169,8 @@ def load_dataset(path: str | Path, *, verify: bool = True) -> IQDataset:
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as err:
         raise DatasetError(f"{path}: unreadable or truncated dataset file ({err})") from None
     ds = IQDataset(x, y, snr, classes, manifest)
-    if verify and manifest.get("fingerprint") and manifest["fingerprint"] != ds.fingerprint():
+    if verify and not manifest.get("fingerprint"):
+        raise DatasetError(f"{path}: manifest has no fingerprint; re-create the file with amc-tf (data generate / data import)")
+    if verify and manifest["fingerprint"] != ds.fingerprint():
         raise DatasetError(f"{path}: content does not match its manifest fingerprint (file altered or corrupt)")
     return ds

@@ -165,11 +165,6 @@ def test_failed_save_leaves_no_file_and_keeps_the_old_one(tmp_path, monkeypatch)
     assert zipfile.is_zipfile(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="dataset.py bug: save_dataset fingerprints the in-memory arrays (here y int32, snr int64) but "
-    "writes y as int64 and snr as int32, so load_dataset's fingerprint check rejects the file it just wrote",
-)
 def test_round_trip_with_other_integer_dtypes(tmp_path):
     ds = tiny()
     ds32 = IQDataset(ds.x, ds.y.astype(np.int32), ds.snr.astype(np.int64), CLASSES)
