@@ -57,3 +57,6 @@ data_app.command("generate")(_run_cmds.generate)
 from amc_tf.benchmarks import data as _bench_data  # noqa: E402
 
 bench_app.command("data")(_bench_data.data_command)
+from amc_tf.commands import compress as _compress_cmds  # noqa: E402
+
+bench_app.command("nettrim")(_compress_cmds.bench_nettrim_command)

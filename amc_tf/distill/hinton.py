@@ -134,6 +134,11 @@ class Distiller(keras.Model):
         return self.student(inputs, training=training)
 
     @property
+    def output_shape(self):
+        """The student's logits shape ``(None, K)`` (so generic training code can check ``K``)."""
+        return self.student.output_shape
+
+    @property
     def metrics(self):
         out = [self.loss_tracker, self.student_loss_tracker, self.distillation_loss_tracker]
         if getattr(self, "compiled_metrics", None) is not None:

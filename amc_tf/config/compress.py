@@ -1,0 +1,138 @@
+"""Config of the ``compress`` pipeline: teacher → distil → prune → export → evaluate.
+
+One flow serves both compression papers:
+
+* **RML2016 / Hinton** (``configs/rml2016_compress.yaml``): Inception teacher, VT-CNN2 student
+  distilled with T = 10, alpha = 0.1 (f_D) and trained alone (f_S); Net-Trim on f_D's ``dense1``
+  (f_P); TF-MOT magnitude pruning of the same layer to the same sparsity; TFLite size table at
+  10 dB.
+* **RML2018 / response-based** (``configs/rml2018_distill.yaml``): IBCNN teacher, simplified SBCNN
+  student with ``alpha · CE + (1 − alpha) · T²·KL`` (alpha = 0.35, T = 1), 80/10/10 split, best
+  weights by validation accuracy, per-SNR curves from 0 to 16 dB and confusion matrices at 6 and
+  16 dB; pruning and export switched off (``nettrim: null``, ``tfmot: null``, ``export: null``).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from amc_tf.config.base import Frozen
+from amc_tf.config.pipeline import DataSpec
+from amc_tf.config.tracking import TrackingConfig
+from amc_tf.config.train import ModelConfig, TrainConfig
+
+
+class DistillConfig(Frozen):
+    """Distillation loss settings (see :mod:`amc_tf.distill`).
+
+    Attributes:
+        method: ``hinton`` = ``alpha · T²·KL + (1 − alpha) · CE``; ``response`` =
+            ``alpha · CE + (1 − alpha) · T²·KL``.
+        alpha: Weight in [0, 1] (its meaning depends on ``method``, as in each paper).
+        temperature: Softening temperature T > 0.
+        scale_t2: Multiply the KL term by T² (Hinton's correction; default on).
+    """
+
+    method: Literal["hinton", "response"] = "hinton"
+    alpha: float = Field(default=0.1, ge=0, le=1)
+    temperature: float = Field(default=10.0, gt=0)
+    scale_t2: bool = True
+
+
+class NetTrimConfig(Frozen):
+    """Net-Trim on one ReLU Dense layer of the distilled model (references §5).
+
+    Attributes:
+        layer: Layer to prune (VT-CNN2: ``dense1``, 10,560 × 256).
+        eta: ε = eta · ‖Y‖_F (larger → sparser).
+        rho: ADMM penalty.
+        samples: Training windows (mixed SNRs) whose activations form the constraints.
+        max_iter: ADMM iteration cap.
+        tol: Stop rule ``‖ΔW‖_F < tol · N · M``.
+    """
+
+    layer: str = Field(default="dense1", min_length=1)
+    eta: float = Field(default=0.1, gt=0, le=1)
+    rho: float = Field(default=1.0, gt=0)
+    samples: int = Field(default=3000, ge=2)
+    max_iter: int = Field(default=300, ge=1)
+    tol: float = Field(default=5e-9, gt=0)
+
+
+class TfmotConfig(Frozen):
+    """TF-MOT magnitude pruning of the distilled model with fine-tuning.
+
+    Attributes:
+        target_sparsity: Final sparsity; None = the sparsity Net-Trim reached (equal-sparsity
+            comparison; requires the ``nettrim`` stage).
+        layers: Layers to prune (None = every Dense/Conv2D).
+        epochs: Fine-tuning epochs.
+        batch_size: Mini-batch size.
+        learning_rate: Adam learning rate.
+        frequency: Steps between mask updates (1: see design §4).
+    """
+
+    target_sparsity: float | None = Field(default=None, gt=0, lt=1)
+    layers: list[str] | None = Field(default_factory=lambda: ["dense1"])
+    epochs: int = Field(default=2, ge=1)
+    batch_size: int = Field(default=256, ge=1)
+    learning_rate: float = Field(default=1e-4, gt=0, le=1)
+    frequency: int = Field(default=1, ge=1)
+
+
+class ExportConfig(Frozen):
+    """TFLite export and the size table.
+
+    Attributes:
+        snr: SNR (dB) of the test windows used for the table's accuracy and latency (paper: 10).
+        latency_repeats: Batch-1 interpreter invocations timed per model.
+    """
+
+    snr: int = 10
+    latency_repeats: int = Field(default=50, ge=1)
+
+
+class CompressEvalConfig(Frozen):
+    """Evaluation of every model on the test split.
+
+    Attributes:
+        batch_size: Inference batch size.
+        snr_min: Lowest test SNR (dB) reported (None = all); the RML2018 paper tests 0 … 16 dB.
+        snr_max: Highest test SNR (dB) reported (None = all).
+        confusion_snrs: SNRs (dB) with a confusion matrix per model.
+        headline_snr: SNR (dB) of the headline accuracy (paper: 10 dB).
+    """
+
+    batch_size: int = Field(default=1024, ge=1)
+    snr_min: int | None = None
+    snr_max: int | None = None
+    confusion_snrs: list[int] = Field(default_factory=lambda: [10])
+    headline_snr: int = 10
+
+
+class CompressConfig(Frozen):
+    """The ``compress`` flow (module docstring)."""
+
+    kind: Literal["compress"] = "compress"
+    name: str = Field(default="compress", min_length=1)
+    seed: int = Field(default=0, ge=0)
+    data: DataSpec = DataSpec()
+    teacher: ModelConfig = ModelConfig(name="inception")
+    student: ModelConfig = ModelConfig(name="vtcnn2")
+    teacher_train: TrainConfig = TrainConfig()
+    student_train: TrainConfig = TrainConfig()
+    distill: DistillConfig = DistillConfig()
+    nettrim: NetTrimConfig | None = NetTrimConfig()
+    tfmot: TfmotConfig | None = TfmotConfig()
+    export: ExportConfig | None = ExportConfig()
+    evaluation: CompressEvalConfig = CompressEvalConfig()
+    tracking: TrackingConfig = TrackingConfig()
+    output_dir: str = "artifacts"
+
+    @model_validator(mode="after")
+    def _stages(self) -> CompressConfig:
+        if self.tfmot is not None and self.tfmot.target_sparsity is None and self.nettrim is None:
+            raise ValueError("tfmot.target_sparsity is null (= Net-Trim's sparsity) but the nettrim stage is off; give a value")
+        return self
