@@ -46,7 +46,7 @@ with warnings.catch_warnings():
     from art.attacks.evasion import FastGradientMethod, ProjectedGradientDescent, UniversalPerturbation
     from art.estimators.classification import TensorFlowV2Classifier
 
-logging.getLogger("art").setLevel(logging.WARNING)
+logging.getLogger("art").setLevel(logging.ERROR)  # e.g. DeepFool warns that clip_values is None, as intended
 
 ArtMethod = Literal["fgm", "fgsm", "pgd_l2", "pgd_linf", "deepfool"]
 ART_METHODS: tuple[str, ...] = ("fgm", "fgsm", "pgd_l2", "pgd_linf", "deepfool", "uap")
