@@ -36,7 +36,10 @@ CONFIG = CompressConfig
 
 def _splits(config: CompressConfig, data_path: str) -> dict[str, IQDataset]:
     sp = config.data.split
-    return stratified_split(load_dataset(data_path, verify=False), train=sp.train, val=sp.val, test=sp.test, seed=config.seed)
+    ds = load_dataset(data_path, verify=False)
+    if config.input_gain != 1.0:
+        ds = IQDataset(ds.x * np.float32(config.input_gain), ds.y, ds.snr, ds.classes, ds.manifest)
+    return stratified_split(ds, train=sp.train, val=sp.val, test=sp.test, seed=config.seed)
 
 
 def _load(path: str) -> keras.Model:
@@ -115,7 +118,7 @@ def nettrim_stage(config: CompressConfig, data: dict, distilled: dict, parent_ru
     idx = sample_windows(len(train), nt.samples, config.seed)
     with runs.child_run("nettrim", parent_run_id=parent_run_id, params=nt.model_dump()):
         pruned, report = nettrim_dense(_load(distilled["path"]), nt.layer, train.x[idx], eta=nt.eta, rho=nt.rho,
-                                       max_iter=nt.max_iter, tol=nt.tol, progress=True)
+                                       warm_start=nt.warm_start, max_iter=nt.max_iter, tol=nt.tol, progress=True)
         runs.log_metrics({k: float(v) for k, v in report.to_dict().items() if isinstance(v, (int, float, bool))})
         runs.log_json(report.to_dict(), "nettrim_report.json")
         print(f"nettrim: {report.layer} sparsity {report.sparsity:.4f} ({report.nonzero:,} of {report.weights:,}), "
@@ -225,7 +228,8 @@ def compress(config: CompressConfig) -> dict:
             nettrim = nettrim_stage(config, data, distilled, pid, out_dir)
             models["f_P"] = nettrim["path"]
         if config.tfmot is not None:
-            target = config.tfmot.target_sparsity or nettrim["report"]["sparsity"]
+            # Equal sparsity with Net-Trim by default (kept inside TF-MOT's open interval (0, 1)).
+            target = config.tfmot.target_sparsity or min(max(nettrim["report"]["sparsity"], 0.01), 0.99)
             models["f_T"] = tfmot_stage(config, data, distilled, target, pid, out_dir)["path"]
         export = export_stage(config, data, models, pid, out_dir) if config.export is not None else None
         evaluated = evaluate_stage(config, data, models, pid, out_dir)

@@ -15,10 +15,10 @@ def bench_nettrim_command(
     out: Path = typer.Option(..., "--out", "-o", help="JSON file to write (atomically)."),
     model: Path | None = typer.Option(None, "--model", help="Trained VT-CNN2 .keras file (default: train one briefly, cached)."),
     samples: int = typer.Option(3000, "--samples", help="Training windows P whose activations constrain Net-Trim."),
-    eta: float = typer.Option(0.1, "--eta", help="Epsilon gain: eps = eta * ||Y||_F."),
-    max_iter: int = typer.Option(300, "--max-iter", help="ADMM iteration cap."),
-    epochs: int = typer.Option(10, "--epochs", help="Training epochs when no --model is given."),
-    windows_per_key: int = typer.Option(300, "--windows-per-key", help="Synthetic windows per (class, SNR)."),
+    eta: float = typer.Option(0.06, "--eta", help="Epsilon gain: eps = eta * ||Y||_F."),
+    max_iter: int = typer.Option(100, "--max-iter", help="ADMM iteration cap."),
+    epochs: int = typer.Option(8, "--epochs", help="Training epochs when no --model is given."),
+    windows_per_key: int = typer.Option(250, "--windows-per-key", help="Synthetic windows per (class, SNR)."),
     seed: int = typer.Option(0, "--seed", help="Seed of data, training and sampling."),
 ) -> None:
     """Net-Trim on VT-CNN2's dense1: seconds, sparsity, relative output error, accuracy at 10 dB before/after."""

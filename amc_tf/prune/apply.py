@@ -26,6 +26,7 @@ class NetTrimReport:
         layer: Name of the pruned Dense layer.
         samples: Number of windows P the solver saw.
         eta: Gain with ε = eta · ‖Y‖_F.
+        rho: ADMM penalty used.
         iterations: ADMM iterations run; ``converged`` if the stop rule fired.
         seconds: Solver wall-clock time (s), excluding recording the activations.
         weights: Kernel entries of the layer (bias excluded), e.g. 10,560 × 256 = 2,703,360.
@@ -37,6 +38,7 @@ class NetTrimReport:
     layer: str
     samples: int
     eta: float
+    rho: float
     iterations: int
     converged: bool
     seconds: float
@@ -93,9 +95,10 @@ def nettrim_dense(
     layer_name: str,
     x: np.ndarray,
     *,
-    eta: float = 0.1,
-    rho: float = 1.0,
-    max_iter: int = 300,
+    eta: float = 0.06,
+    rho: float | None = None,
+    warm_start: bool = True,
+    max_iter: int = 100,
     tol: float = 5e-9,
     progress: bool = False,
     batch_size: int = 256,
@@ -108,7 +111,8 @@ def nettrim_dense(
         x: ``float32 [P, 2, L]`` windows whose activations define the constraints (a few thousand
             training windows at mixed SNRs; P trades time for fidelity).
         eta: ε gain (ε = eta · ‖Y‖_F); larger → sparser, larger output error.
-        rho: ADMM penalty.
+        rho: ADMM penalty; None = ``1 / (3 · mean |W|)`` of the layer's kernel (see below).
+        warm_start: Start the ADMM primal at the layer's current weights (default) instead of 0.
         max_iter: ADMM iteration cap (each iteration ≈ 4·N·P·M flops).
         tol: Stop rule ``‖ΔW‖_F < tol · N · M``.
         progress: Print solver progress to stderr.
@@ -116,6 +120,14 @@ def nettrim_dense(
 
     Returns:
         ``(pruned_model, report)``.
+
+    Why the defaults: the soft threshold of the ℓ1 step is 1/ρ in weight units. The reference's
+    ρ = 1 is ~60× VT-CNN2's mean |w| (0.017), so from a zero start every weight stays pruned until
+    the duals have grown for tens of iterations. With ρ = 1 / (3 · mean |W|) and a warm start, the
+    first iterate is a magnitude pruning at three mean magnitudes (~98 % zeros) and ADMM then
+    restores the weights the constraints need. Measured on a synthetic-data VT-CNN2 (P = 3000,
+    eta = 0.06): 95.8 % sparsity after 40 iterations, 96.6 % after 100, accuracy at 10 dB within
+    0.5 points; the zero start with ρ = 1 is still all-zero after 5 iterations.
     """
     if len(x) < 2:
         raise ConfigError(f"Net-Trim needs at least 2 sample windows, got {len(x)}")
@@ -124,7 +136,11 @@ def nettrim_dense(
     X = np.vstack([A.T, np.ones((1, A.shape[0]), np.float32)])  # [N, P] with the bias row
     Yt = np.ascontiguousarray(Y.T)  # [M, P]
     eps = epsilon_from_gain(Yt, eta)
-    result = net_trim(X, Yt, eps, rho=rho, max_iter=max_iter, tol=tol, progress=progress)
+    kernel0, bias0 = layer.get_weights()
+    if rho is None:
+        rho = 1.0 / (3.0 * max(float(np.mean(np.abs(kernel0))), 1e-12))
+    W0 = np.vstack([kernel0, bias0[None, :]]) if warm_start else None
+    result = net_trim(X, Yt, eps, rho=rho, W0=W0, max_iter=max_iter, tol=tol, progress=progress)
     kernel, bias = result.W[:-1], result.W[-1]
     pruned = copy_model(model)
     pruned.get_layer(layer_name).set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
@@ -136,6 +152,7 @@ def nettrim_dense(
         layer=layer.name,
         samples=int(len(x)),
         eta=float(eta),
+        rho=float(rho),
         iterations=result.iterations,
         converged=result.converged,
         seconds=result.seconds,

@@ -124,6 +124,7 @@ def net_trim(
     epsilon: float,
     *,
     V: np.ndarray | None = None,
+    W0: np.ndarray | None = None,
     rho: float = 1.0,
     max_iter: int = 10_000,
     tol: float = 5e-9,
@@ -139,6 +140,8 @@ def net_trim(
         Y: ``[M, P]`` non-negative target outputs (post-ReLU).
         epsilon: Radius ε ≥ 0 of the active-output constraint (see :func:`epsilon_from_gain`).
         V: ``[M, P]`` upper bounds on inactive pre-activations (default 0, the parallel scheme).
+        W0: ``[N, M]`` starting point of the primal W3 (e.g. the layer's current weights: the
+            first W2 is then their soft-thresholded copy); default zeros, as the reference.
         rho: ADMM penalty ρ > 0 (soft threshold 1/ρ on the scaled problem; reference: 1).
         max_iter: Iteration cap.
         tol: Stop when ``‖ΔW3‖_F < tol · N · M`` (reference: 5e-9).
@@ -182,10 +185,16 @@ def net_trim(
         del C
 
     W2 = np.zeros((N, M), dtype)
-    W3 = np.zeros((N, M), dtype)
     U1 = np.zeros((M, P), dtype)
     U2 = np.zeros((N, M), dtype)
-    XtW3 = np.zeros((P, M), dtype)  # = (W3ᵀ X)ᵀ
+    if W0 is None:
+        W3 = np.zeros((N, M), dtype)
+        XtW3 = np.zeros((P, M), dtype)  # = (W3ᵀ X)ᵀ
+    else:
+        if W0.shape != (N, M):
+            raise ConfigError(f"W0 must have shape {(N, M)}, got {W0.shape}")
+        W3 = np.array(W0, dtype=dtype)
+        XtW3 = Xs.T @ W3
     thresh = dtype(1.0 / rho)
     stop = tol * N * M
     converged = False
