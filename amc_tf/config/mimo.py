@@ -1,0 +1,264 @@
+"""Typed configuration of the massive-MIMO power-allocation area (design D7, references §8).
+
+Defaults reproduce the scenario of the robustness paper built on Sanguinetti, Zappone & Debbah
+(Asilomar 2018): 4 cells of 250 m × 250 m in a 2×2 wrap-around grid, K = 5 UEs per cell,
+M = 100-antenna half-wavelength ULA, 20 MHz, noise figure 7 dB, 100 mW pilots with reuse 1,
+τ_c = 200 and Pmax = 500 mW per BS, no shadowing (as the original dataset code).
+"""
+
+from __future__ import annotations
+
+import math
+from enum import Enum
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from amc_tf.config.base import Frozen
+from amc_tf.config.tracking import TrackingConfig
+from amc_tf.errors import ConfigError
+
+
+class Precoder(str, Enum):
+    """Downlink precoders: maximum ratio and multi-cell MMSE (book §4.1, §7.1)."""
+
+    MR = "MR"
+    MMMSE = "MMMSE"
+
+
+def precoder(name: str | Precoder) -> Precoder:
+    """Resolve a precoder name; unknown names raise :class:`ConfigError`."""
+    try:
+        return Precoder(name)
+    except ValueError:
+        raise ConfigError(f"unknown precoder {name!r}; known: {[p.value for p in Precoder]}") from None
+
+
+class CorrelationModel(str, Enum):
+    """Local-scattering model: the book's eq. 2.24 approximation (the dataset's choice) or the
+    Gaussian-angle integral of eq. 2.23 done by quadrature."""
+
+    APPROX = "approx"
+    EXACT = "exact"
+
+
+class GainMethod(str, Enum):
+    """How the MR terms are obtained: closed form (average precoder normalisation) or Monte Carlo."""
+
+    CLOSED_FORM = "closed_form"
+    MONTE_CARLO = "monte_carlo"
+
+
+class Normalisation(str, Enum):
+    """Precoder normalisation in the Monte Carlo: ``w = v/‖v‖`` per realisation (the book's code)
+    or ``w = v / sqrt(E‖v‖²)`` (the assumption under the MR closed form)."""
+
+    INSTANTANEOUS = "instantaneous"
+    AVERAGE = "average"
+
+
+class Arch(str, Enum):
+    """The two seed-table regressors (D7)."""
+
+    M1 = "M1"
+    M2 = "M2"
+
+
+class Attack(str, Enum):
+    """Cell-based attacks on the power regressor (the paper's Algorithms 1–2 and baselines)."""
+
+    FGSM = "FGSM"
+    PGDM = "PGDM"
+    MIFGSM = "MIFGSM"
+    RANDOM = "RANDOM"
+
+
+class MimoSystemConfig(Frozen):
+    """The multi-cell massive-MIMO scenario.
+
+    Attributes:
+        n_cells: L, a perfect square (cells on a √L × √L grid with wrap-around).
+        cell_side_m: Side of each square cell in metres (the original dataset code used 500).
+        ues_per_cell: K; pilot reuse 1, so τ_p = K.
+        antennas: M, half-wavelength ULA unless ``antenna_spacing`` says otherwise.
+        antenna_spacing: Antenna spacing in wavelengths.
+        min_distance_m: UEs are re-drawn until at least this far from their BS.
+        bandwidth_hz, noise_figure_db: Noise power −174 + 10·log10(B) + NF dBm.
+        pathloss_at_1m_db, pathloss_exponent: β_dB = −35.3 − 10·3.76·log10(d / 1 m).
+        shadowing_std_db: Log-normal shadowing σ (0 = the original dataset; the book uses 10).
+        asd_deg: Angular standard deviation of the local-scattering model in degrees.
+        correlation: ``approx`` (eq. 2.24, as the dataset) or ``exact`` (eq. 2.23, quadrature).
+        pilot_power_mw: UL pilot power p.
+        pmax_mw: Downlink power budget per BS.
+        tau_c: Coherence block length in samples; τ_d = τ_c − τ_p are used for the downlink.
+    """
+
+    n_cells: int = Field(default=4, ge=1, le=64)
+    cell_side_m: float = Field(default=250.0, gt=0)
+    ues_per_cell: int = Field(default=5, ge=1, le=64)
+    antennas: int = Field(default=100, ge=1, le=1024)
+    antenna_spacing: float = Field(default=0.5, gt=0)
+    min_distance_m: float = Field(default=35.0, gt=0)
+    bandwidth_hz: float = Field(default=20e6, gt=0)
+    noise_figure_db: float = 7.0
+    pathloss_at_1m_db: float = -35.3
+    pathloss_exponent: float = Field(default=3.76, gt=0)
+    shadowing_std_db: float = Field(default=0.0, ge=0, le=20)
+    asd_deg: float = Field(default=10.0, gt=0, le=45)
+    correlation: CorrelationModel = CorrelationModel.APPROX
+    pilot_power_mw: float = Field(default=100.0, gt=0)
+    pmax_mw: float = Field(default=500.0, gt=0)
+    tau_c: int = Field(default=200, ge=2)
+
+    @field_validator("n_cells")
+    @classmethod
+    def _square(cls, value: int) -> int:
+        if math.isqrt(value) ** 2 != value:
+            raise ValueError(f"n_cells must be a perfect square (cells on a grid), got {value}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MimoSystemConfig:
+        if self.min_distance_m >= self.cell_side_m / 2:
+            raise ValueError(f"min_distance_m ({self.min_distance_m}) must be below half the cell side ({self.cell_side_m / 2})")
+        if self.tau_c <= self.ues_per_cell:
+            raise ValueError(f"tau_c ({self.tau_c}) must exceed tau_p = ues_per_cell ({self.ues_per_cell})")
+        return self
+
+    @property
+    def tau_p(self) -> int:
+        """Pilot length (reuse factor 1: one orthogonal pilot per UE of a cell)."""
+        return self.ues_per_cell
+
+    @property
+    def noise_dbm(self) -> float:
+        """Noise power in dBm over the bandwidth (≈ −94 dBm for the defaults)."""
+        return -174.0 + 10.0 * math.log10(self.bandwidth_hz) + self.noise_figure_db
+
+    @property
+    def n_features(self) -> int:
+        """DNN input width: x then y of every UE (40 for the defaults)."""
+        return 2 * self.n_cells * self.ues_per_cell
+
+
+class GainsConfig(Frozen):
+    """Which hardening-bound terms to compute and how.
+
+    Attributes:
+        precoders: Precoders whose optimal powers are generated.
+        mr_method: MR terms in closed form (fast, average normalisation) or by Monte Carlo.
+        realizations: Channel realisations per setup for the Monte-Carlo terms (M-MMSE always).
+        normalisation: Precoder normalisation used by the Monte Carlo.
+    """
+
+    precoders: tuple[Precoder, ...] = (Precoder.MR, Precoder.MMMSE)
+    mr_method: GainMethod = GainMethod.CLOSED_FORM
+    realizations: int = Field(default=100, ge=1, le=100_000)
+    normalisation: Normalisation = Normalisation.INSTANTANEOUS
+
+    @field_validator("precoders")
+    @classmethod
+    def _distinct(cls, value: tuple[Precoder, ...]) -> tuple[Precoder, ...]:
+        if not value or len(set(value)) != len(value):
+            raise ValueError("precoders must be a non-empty list without repeats")
+        return value
+
+
+class MimoDataConfig(Frozen):
+    """Dataset sizes and generation.
+
+    Attributes:
+        train_setups: N1 (329,000 in the paper).
+        test_setups: N2 (500 in the paper).
+        shard_size: Setups per ``.npz`` shard (the unit of parallelism and of resume).
+        workers: Worker processes (1 = in-process).
+        cache_dir: Datasets are cached under ``cache_dir/<config hash>/<split>``.
+    """
+
+    train_setups: int = Field(default=329_000, ge=1)
+    test_setups: int = Field(default=500, ge=1)
+    shard_size: int = Field(default=2_000, ge=1)
+    workers: int = Field(default=2, ge=1, le=64)
+    cache_dir: str = ".cache/mimo"
+
+
+class MimoTrainConfig(Frozen):
+    """Training of the per-cell regressors (relative MSE, Adam, early stopping on val loss).
+
+    Attributes:
+        archs: Architectures to train (one model per architecture, precoder and cell).
+        epochs: Maximum epochs.
+        batch_size: Mini-batch size.
+        learning_rate: Adam learning rate.
+        patience: Early-stopping patience (epochs without a better validation loss).
+        val_fraction: Part of the training setups held out for validation.
+    """
+
+    archs: tuple[Arch, ...] = (Arch.M1, Arch.M2)
+    epochs: int = Field(default=300, ge=1)
+    batch_size: int = Field(default=256, ge=1)
+    learning_rate: float = Field(default=1e-3, gt=0)
+    patience: int = Field(default=50, ge=1)
+    val_fraction: float = Field(default=0.03125, gt=0, lt=1)
+
+
+class MimoAttackConfig(Frozen):
+    """Cell-based white-box attacks (budget: L∞ eps in metres on UE positions, D4).
+
+    Attributes:
+        attacks: Attacks to run.
+        eps_m: The eps grid in metres.
+        pgd_step_m: PGDM step α.
+        pgd_iters: PGDM iterations Q.
+        mifgsm_mu: MI-FGSM momentum μ.
+        mifgsm_iters: MI-FGSM iterations I (step eps / I).
+        sumse_eps_m: eps of the sum-SE view (0.5 m in the paper).
+        transfer_attacks: Attacks whose examples are transferred between M1 and M2.
+    """
+
+    attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.MIFGSM, Attack.RANDOM)
+    eps_m: tuple[float, ...] = (0.1, 0.2, 0.3)
+    pgd_step_m: float = Field(default=0.01, gt=0)
+    pgd_iters: int = Field(default=40, ge=1)
+    mifgsm_mu: float = Field(default=0.1, ge=0)
+    mifgsm_iters: int = Field(default=10, ge=1)
+    sumse_eps_m: float = Field(default=0.5, gt=0)
+    transfer_attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.MIFGSM)
+
+    @field_validator("eps_m")
+    @classmethod
+    def _eps(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value:
+            raise ValueError("eps_m must not be empty")
+        bad = [e for e in value if not (math.isfinite(e) and e >= 0)]
+        if bad:
+            raise ValueError(f"eps_m values must be finite and >= 0 metres, got {bad}")
+        return tuple(sorted(value))
+
+
+class MimoAdversarialConfig(Frozen):
+    """Adversarial training: PGDM examples of the training set labelled with the true powers.
+
+    Attributes:
+        enabled: Train and evaluate adversarially trained models.
+        eps_m: PGDM budget used to craft the training examples.
+        mix_clean: Train on clean + adversarial examples (else adversarial only).
+    """
+
+    enabled: bool = True
+    eps_m: float = Field(default=0.3, gt=0)
+    mix_clean: bool = True
+
+
+class MimoPipelineConfig(Frozen):
+    """The ``mimo`` flow: data → M1/M2 per cell → attacks → adversarial training → transfer → sum SE."""
+
+    kind: Literal["mimo"] = "mimo"
+    seed: int = Field(default=0, ge=0)
+    system: MimoSystemConfig = MimoSystemConfig()
+    gains: GainsConfig = GainsConfig()
+    data: MimoDataConfig = MimoDataConfig()
+    train: MimoTrainConfig = MimoTrainConfig()
+    attack: MimoAttackConfig = MimoAttackConfig()
+    adversarial: MimoAdversarialConfig = MimoAdversarialConfig()
+    tracking: TrackingConfig = TrackingConfig()

@@ -1,0 +1,129 @@
+"""Channel statistics, realisations and MMSE channel estimation (book §3.2, ``functionChannelEstimates.m``).
+
+Every channel is normalised by the noise power, so that a power in mW times a gain is an SNR.
+With pilot reuse 1 (τ_p = K), UE k of every cell sends pilot k; BS j's processed pilot signal for
+pilot k is ``y_jk = √p τ_p Σ_l h^j_lk + √τ_p n`` and its MMSE estimate of the channel from UE k of
+cell l is ``ĥ^j_lk = √p R^j_lk Ψ_jk⁻¹ y_jk`` with ``Ψ_jk = p τ_p Σ_l R^j_lk + I_M``; the estimation
+error has covariance ``C^j_lk = R^j_lk − p τ_p R^j_lk Ψ_jk⁻¹ R^j_lk`` (book eqs. 3.9–3.11).
+
+Shapes (S setups, L cells, K UEs per cell, M antennas, N realisations):
+
+* ``rows``: ``complex128 [S, L_bs, L_cell, K, M]`` — first rows of the Hermitian Toeplitz
+  ``R^j_lk = β^j_lk/σ² · R(θ^j_lk)`` (:mod:`amc_tf.mimo.toeplitz`); ``R`` is the dense form
+  ``[..., M, M]``;
+* ``psi_rows``: ``[S, L_bs, K, M]`` first rows of Ψ;
+* a channel draw ``H``: ``complex128 [N, L_bs, M, L·K]`` for one setup — column ``l·K + k`` of
+  ``H[n, j]`` is the channel from BS j to UE k of cell l.
+
+The channel draw uses a Cholesky factor of ``R(θ) + 10⁻⁹·tr(R)/M · I`` rather than the book's
+``sqrtm``: any square-root factor gives the same Gaussian distribution, Cholesky is far cheaper
+than an eigen-decomposition, and the jitter (needed because the local-scattering R is numerically
+rank deficient) changes the covariance by a relative 10⁻⁹, far below the Monte-Carlo error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from amc_tf.config.mimo import MimoSystemConfig
+from amc_tf.mimo.correlation import first_row
+from amc_tf.mimo.geometry import channel_gain_over_noise_db, validate_positions, wrapped_links
+
+_JITTER = 1e-9
+
+
+def correlation_rows(positions: np.ndarray, config: MimoSystemConfig, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """First rows of the correlation matrices of every BS–UE link, normalised by the noise.
+
+    Args:
+        positions: ``float64 [S, L, K, 2]`` UE positions in metres (validated).
+        config: The scenario.
+        rng: Needed only with shadowing.
+
+    Returns:
+        ``(rows, gain_db)``: ``complex128 [S, L_bs, L_cell, K, M]`` and the gains over noise
+        ``float64 [S, L_bs, L_cell, K]`` in dB.
+    """
+    positions = validate_positions(positions, config)
+    distance, angle = wrapped_links(positions, config)
+    gain_db = channel_gain_over_noise_db(distance, config, rng)
+    return rows_from_links(gain_db, angle, config), gain_db
+
+
+def rows_from_links(gain_db: np.ndarray, angle: np.ndarray, config: MimoSystemConfig) -> np.ndarray:
+    """Correlation first rows ``[..., M]`` from link gains over noise (dB) and angles (rad) ``[...]``."""
+    r_norm = first_row(angle, config.antennas, np.deg2rad(config.asd_deg), config.antenna_spacing, config.correlation)
+    return r_norm * (10.0 ** (gain_db / 10.0))[..., None]
+
+
+def pilot_rows(rows: np.ndarray, config: MimoSystemConfig) -> np.ndarray:
+    """First rows of ``Ψ_jk = p τ_p Σ_l R^j_lk + I``: ``[S, L_bs, L_cell, K, M]`` → ``[S, L_bs, K, M]``."""
+    psi = config.pilot_power_mw * config.tau_p * rows.sum(axis=2)
+    psi[..., 0] += 1.0
+    return psi
+
+
+def error_covariance_sum(R: np.ndarray, psi_inv: np.ndarray, config: MimoSystemConfig) -> np.ndarray:
+    """``Σ_{l,k} C^j_lk`` per BS, the estimation-error term of M-MMSE combining.
+
+    Args:
+        R: ``[S, L_bs, L_cell, K, M, M]`` dense correlation matrices.
+        psi_inv: ``[S, L_bs, K, M, M]``.
+        config: The scenario.
+
+    Returns:
+        ``complex128 [S, L_bs, M, M]`` (Hermitian).
+    """
+    reduction = (R @ (psi_inv[:, :, None] @ R)).sum(axis=(2, 3))
+    c = R.sum(axis=(2, 3)) - config.pilot_power_mw * config.tau_p * reduction
+    return 0.5 * (c + np.conj(np.swapaxes(c, -1, -2)))
+
+
+def correlation_factors(R: np.ndarray) -> np.ndarray:
+    """Lower Cholesky factors ``F`` with ``F Fᴴ ≈ R`` (jitter relative to the mean diagonal).
+
+    Args:
+        R: ``complex128 [..., M, M]`` Hermitian PSD.
+
+    Returns:
+        ``complex128 [..., M, M]``.
+    """
+    scale = np.real(np.trace(R, axis1=-2, axis2=-1)) / R.shape[-1]
+    return np.linalg.cholesky(R + (_JITTER * scale)[..., None, None] * np.eye(R.shape[-1]))
+
+
+def draw_channels(factors: np.ndarray, psi_inv: np.ndarray, R: np.ndarray, config: MimoSystemConfig, n: int, rng: np.random.Generator, *, all_estimates: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Channel realisations and their MMSE estimates for one setup.
+
+    Args:
+        factors: ``[L_bs, L_cell, K, M, M]`` Cholesky factors of R (one setup).
+        psi_inv: ``[L_bs, K, M, M]`` inverses of Ψ.
+        R: ``[L_bs, L_cell, K, M, M]``.
+        config: The scenario.
+        n: Realisations N.
+        rng: Source of randomness.
+        all_estimates: Estimate every UE's channel at every BS (M-MMSE); otherwise only each BS's
+            own UEs (MR).
+
+    Returns:
+        ``(H, H_hat)``: ``complex128 [N, L_bs, M, L·K]`` true channels and the estimates,
+        ``[N, L_bs, M, L·K]`` if ``all_estimates`` else ``[N, L_bs, M, K]``.
+    """
+    n_bs, n_cell, k, m, _ = R.shape
+    p, tau = config.pilot_power_mw, config.tau_p
+    h = factors @ _cn(rng, (n_bs, n_cell, k, m, n))  # [j, l, k, M, N]
+    y = np.sqrt(p) * tau * h.sum(axis=1) + np.sqrt(tau) * _cn(rng, (n_bs, k, m, n))  # [j, k, M, N]
+    u = psi_inv @ y  # Ψ⁻¹ y, [j, k, M, N]
+    if all_estimates:
+        h_hat = np.sqrt(p) * (R @ u[:, None])  # [j, l, k, M, N]
+        h_hat = h_hat.transpose(4, 0, 3, 1, 2).reshape(n, n_bs, m, n_cell * k)
+    else:
+        own = np.arange(n_bs)
+        h_hat = (np.sqrt(p) * (R[own, own] @ u)).transpose(3, 0, 2, 1)  # [N, j, M, k]
+    return h.transpose(4, 0, 3, 1, 2).reshape(n, n_bs, m, n_cell * k), h_hat
+
+
+def _cn(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Circularly-symmetric CN(0, 1) samples."""
+    out = rng.standard_normal(shape + (2,))
+    return np.sqrt(0.5) * (out[..., 0] + 1j * out[..., 1])

@@ -1,0 +1,91 @@
+"""Figures of the power-allocation robustness study (matplotlib, Agg); each returns a Figure.
+
+Inputs are the JSON-able results of :mod:`amc_tf.mimo.stages`:
+
+* robustness ``{precoder: {arch: {"standard": sweep, "adversarial": sweep}}}`` with ``sweep`` from
+  :func:`amc_tf.mimo.robustness.attack_sweep`;
+* transfer ``{precoder: transfer_matrix}`` (:func:`amc_tf.mimo.transfer.transfer_matrix`);
+* sum SE ``{panel title: {condition: values [N]}}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from amc_tf.mimo.sumse import empirical_cdf  # noqa: E402
+
+_STYLE = {"standard": "-", "adversarial": "--"}
+
+
+def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]):
+    """Success rate vs eps: one panel per (precoder, architecture), one colour per attack,
+    solid = standard training, dashed = adversarial training."""
+    precs = sorted(robustness)
+    archs = sorted({a for p in precs for a in robustness[p]})
+    fig, axes = plt.subplots(len(precs), len(archs), figsize=(4.2 * len(archs), 3.3 * len(precs)), squeeze=False, sharey=True)
+    colours = {}
+    for r, prec in enumerate(precs):
+        for c, arch in enumerate(archs):
+            ax = axes[r][c]
+            for training, sweep in robustness[prec].get(arch, {}).items():
+                for attack, rates in sweep["success"].items():
+                    colour = colours.setdefault(attack, f"C{len(colours)}")
+                    label = f"{attack} ({training})"
+                    ax.plot(sweep["eps_m"], rates, _STYLE.get(training, ":"), color=colour, marker="o", ms=3, label=label)
+            ax.set_title(f"{arch}, {prec}")
+            ax.set_xlabel("eps (m, L∞ on UE positions)")
+            ax.grid(True, alpha=0.3)
+            if c == 0:
+                ax.set_ylabel("success rate")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+def plot_transfer(transfer: Mapping[str, Mapping[str, Any]], attack: str = "PGDM"):
+    """Source × target success-rate heat-maps at the largest eps, one per precoder."""
+    precs = sorted(transfer)
+    fig, axes = plt.subplots(1, len(precs), figsize=(3.8 * len(precs), 3.4), squeeze=False)
+    for ax, prec in zip(axes[0], precs):
+        result = transfer[prec]
+        names = result["names"]
+        table = result["success"][attack]
+        grid = np.array([[table[src][dst][-1] for dst in names] for src in names])
+        im = ax.imshow(grid, cmap="Reds", vmin=0, vmax=max(1e-9, float(grid.max())))
+        for i in range(len(names)):
+            for j in range(len(names)):
+                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=9)
+        ax.set_xticks(range(len(names)), labels=names)
+        ax.set_yticks(range(len(names)), labels=names)
+        ax.set_xlabel("target model")
+        ax.set_ylabel("crafted on")
+        ax.set_title(f"{prec}: {attack}, eps = {result['eps_m'][-1]:g} m")
+        fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig
+
+
+def plot_sum_se_cdf(panels: Mapping[str, Mapping[str, np.ndarray]]):
+    """Empirical CDFs of the network sum SE, one panel per entry of ``panels``."""
+    keys = list(panels)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 3.6), squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        for name, values in panels[key].items():
+            v, p = empirical_cdf(values)
+            ax.plot(v, p, label=name)
+        ax.set_title(key)
+        ax.set_xlabel("sum SE (bit/s/Hz)")
+        ax.set_ylabel("CDF")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
