@@ -22,6 +22,25 @@ MODELS: dict[str, Callable[..., Any]] = {
 }
 
 
+def accepts_input_scale(name: str) -> bool:
+    """Whether the builder of ``name`` takes an ``input_scale`` (a fixed in-model input gain)."""
+    import inspect
+
+    builder = MODELS.get(name)
+    return builder is not None and "input_scale" in inspect.signature(builder).parameters
+
+
+def input_scale_for(x) -> float:
+    """The input gain that brings windows ``x`` to unit standard deviation (4 significant digits,
+    so it reads cleanly as a logged parameter)."""
+    import numpy as np
+
+    std = float(np.std(x))
+    if not std > 0:
+        raise ConfigError("cannot derive an input scale from all-zero training windows")
+    return float(f"{1.0 / std:.4g}")
+
+
 def build_model(name: str, n_classes: int, window: int, **params: Any):
     """Build the registered model ``name``; unknown names raise :class:`ConfigError`."""
     try:

@@ -9,7 +9,7 @@ from amc_tf.config.train import TrainConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import ConfigError
 from amc_tf.evaluation.metrics import evaluate_classifier, evaluate_predictions
-from amc_tf.models.registry import build_model
+from amc_tf.models.registry import build_model, input_scale_for
 from amc_tf.runtime import keras, set_seed
 from amc_tf.training.fit import fit_classifier
 
@@ -49,7 +49,7 @@ def test_training_learns_and_evaluation_reports(tmp_path):
     ds = tone_dataset()
     idx = np.random.default_rng(1).permutation(len(ds))
     train, val = ds.subset(idx[:180]), ds.subset(idx[180:])
-    model = build_model("vtcnn2", 3, 32, dropout=0.1)
+    model = build_model("vtcnn2", 3, 32, dropout=0.1, input_scale=input_scale_for(train.x))
     res = fit_classifier(model, train, val, TrainConfig(batch_size=32, epochs=6, patience=3, verbose=0))
     assert 1 <= res.epochs_run <= 6 and res.windows_per_s > 0
     assert "val_loss" in res.history and len(res.history["loss"]) == res.epochs_run
@@ -107,3 +107,19 @@ def test_best_weights_kept_when_epoch_limit_ends_training():
     logits = predict_logits(model, ds.x)
     loss = float(tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(ds.y, logits, from_logits=True)))
     assert loss == pytest.approx(min(res.history["val_loss"]), rel=1e-4)
+
+
+def test_input_scale_is_a_parameter_free_gain():
+    x = np.random.default_rng(0).normal(scale=0.01, size=(64, 2, 128)).astype(np.float32)
+    scale = input_scale_for(x)
+    assert scale == pytest.approx(1 / x.std(), rel=1e-3)
+    set_seed(0)
+    scaled = build_model("vtcnn2", 11, 128, input_scale=scale)
+    plain = build_model("vtcnn2", 11, 128)
+    assert scaled.count_params() == plain.count_params() == 2_830_427
+    plain.set_weights(scaled.get_weights())
+    np.testing.assert_allclose(scaled(x, training=False), plain(x * np.float32(scale), training=False), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ConfigError, match="input_scale"):
+        build_model("vtcnn2", 11, 128, input_scale=0.0)
+    with pytest.raises(ConfigError, match="all-zero"):
+        input_scale_for(np.zeros((2, 2, 8), np.float32))
