@@ -1,6 +1,8 @@
 """Dataset caching keyed by the generator config hash (design D6).
 
-A generated dataset is written once to ``<cache_dir>/<family>-<config_hash>.npz`` (atomically)
+A generated dataset is written once to ``<cache_dir>/<family>-<config_hash>-<code>.npz``
+(atomically), where ``<code>`` digests the generator's source files, so editing the generator
+invalidates old caches
 and reused by every later run with the same generator config, so a rerun or resumed flow skips
 generation. A cache file that fails to load (truncated, altered) is regenerated, not trusted.
 """
@@ -15,12 +17,28 @@ from amc_tf.data.dataset import IQDataset, load_dataset, save_dataset
 from amc_tf.errors import DatasetError
 
 
+_GENERATOR_MODULES = ("synthetic", "modulators", "modulations", "channel", "sources")
+
+
+def generator_code_digest() -> str:
+    """sha256 (8 hex digits) of the synthetic generator's source files."""
+    import hashlib
+
+    h = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _GENERATOR_MODULES:
+        path = here / f"{name}.py"
+        if path.is_file():
+            h.update(path.read_bytes())
+    return h.hexdigest()[:8]
+
+
 def cache_path(spec: DataSpec) -> Path:
     """Cache file of the generator config of ``spec`` (synthetic sources only)."""
     gen = spec.generator()
     if gen is None:
         raise DatasetError("only synthetic datasets are cached; file datasets are read in place")
-    return Path(spec.cache_dir) / f"{gen.family}-{gen.config_hash()}.npz"
+    return Path(spec.cache_dir) / f"{gen.family}-{gen.config_hash()}-{generator_code_digest()}.npz"
 
 
 def materialise(spec: DataSpec, *, progress: bool = True) -> tuple[IQDataset, Path, bool]:
