@@ -50,6 +50,34 @@ def log_product_sinr(a: np.ndarray, b: np.ndarray, rho: np.ndarray) -> np.ndarra
     return np.log(sinr(a, b, rho)).sum(axis=(1, 2))
 
 
+def kkt_residuals(a: np.ndarray, b: np.ndarray, rho: np.ndarray, pmax: float) -> dict[str, np.ndarray]:
+    """How far ``rho`` is from satisfying the KKT conditions of the log-domain problem.
+
+    With ``g = ∇_x F`` (``g_u = 1 − Σ_v b_uv ρ_u / I_v``) and the constraint gradient
+    ``ρ_u`` (u in cell j), optimality needs ``g_u = λ_j ρ_u`` with ``λ_j ≥ 0`` and
+    ``λ_j (Pmax − Σ_k ρ_jk) = 0``. λ_j is fitted by non-negative least squares per cell.
+
+    Returns:
+        Per setup ``[S]``: ``stationarity`` (max |g_u − λ_j ρ_u|, dimensionless),
+        ``slackness`` (max λ_j·(Pmax − Σ_k ρ_jk), nats), ``infeasibility``
+        (max(0, Σ_k ρ_jk − Pmax) in mW) and ``lambda`` ``[S, L]``.
+    """
+    a, b, rho = _check(a, b, rho=rho)
+    s, n_cells, k = a.shape
+    big_b = b.reshape(s, n_cells * k, n_cells * k)
+    r = rho.reshape(s, -1)
+    interference = (r[:, None, :] @ big_b)[:, 0, :] + 1.0
+    g = (1.0 - (big_b * r[:, :, None] / interference[:, None, :]).sum(axis=2)).reshape(s, n_cells, k)
+    lam = np.maximum((g * rho).sum(axis=2) / (rho**2).sum(axis=2), 0.0)  # [S, L]
+    slack = pmax - rho.sum(axis=2)
+    return {
+        "stationarity": np.abs(g - lam[:, :, None] * rho).max(axis=(1, 2)),
+        "slackness": np.abs(lam * slack).max(axis=1),
+        "infeasibility": np.maximum(-slack, 0.0).max(axis=1),
+        "lambda": lam,
+    }
+
+
 def max_product_power(a: np.ndarray, b: np.ndarray, pmax: float, *, gap_tol: float = 1e-7, mu: float = 50.0, max_newton: int = 100) -> np.ndarray:
     """Optimal max-product-SINR powers for every setup at once.
 

@@ -1,0 +1,125 @@
+"""Local-scattering correlation, Toeplitz algebra, and the hardening-bound terms (MR, M-MMSE)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from amc_tf.config.base import validate_config
+from amc_tf.config.mimo import MimoSystemConfig
+from amc_tf.errors import ConfigError
+from amc_tf.mimo import channels, gains, geometry, power, toeplitz
+from amc_tf.mimo.correlation import local_scattering
+
+
+@pytest.mark.parametrize("model", ["approx", "exact"])
+def test_correlation_has_trace_m_and_is_hermitian_psd(model):
+    theta = np.array([0.0, 0.7, -1.2, np.pi / 2 - 0.05])
+    R = local_scattering(theta, 32, np.deg2rad(10.0), 0.5, model)
+    assert R.shape == (4, 32, 32)
+    np.testing.assert_allclose(np.trace(R, axis1=1, axis2=2).real, 32.0, rtol=1e-9)
+    np.testing.assert_allclose(R, np.conj(np.swapaxes(R, 1, 2)), atol=1e-12)
+    assert np.linalg.eigvalsh(R).min() > -1e-9
+    # broadside UE: the first-row phase is flat, the correlation decays with the antenna lag
+    assert abs(R[0, 0, 1]) > abs(R[0, 0, 5]) > 0
+
+
+def test_exact_and_approximate_models_agree_for_a_small_spread():
+    theta = np.array([0.3, -0.9])
+    approx = local_scattering(theta, 16, np.deg2rad(2.0), 0.5, "approx")
+    exact = local_scattering(theta, 16, np.deg2rad(2.0), 0.5, "exact")
+    assert np.abs(approx - exact).max() < 0.02
+
+
+def test_unknown_correlation_model_is_refused():
+    with pytest.raises(ConfigError, match="unknown correlation model"):
+        local_scattering(np.zeros(1), 4, 0.1, 0.5, "laplace")
+
+
+def test_toeplitz_inverse_diagonal_sums_and_traces():
+    rng = np.random.default_rng(0)
+    row = rng.standard_normal((3, 12)) + 1j * rng.standard_normal((3, 12))
+    row[:, 0] = 40.0  # diagonally dominant: Hermitian positive definite
+    T = toeplitz.dense(row)
+    np.testing.assert_allclose(toeplitz.inverse(row), np.linalg.inv(T), atol=1e-13)
+    A = rng.standard_normal((3, 12, 12)) + 1j * rng.standard_normal((3, 12, 12))
+    ref = np.array([[np.trace(a, offset=e) for e in range(-11, 12)] for a in A])
+    np.testing.assert_allclose(toeplitz.diagonal_sums(A), ref, atol=1e-12)
+    traces = (toeplitz.trace_weights(row) * toeplitz.diagonal_sums(A)).sum(axis=-1)
+    np.testing.assert_allclose(traces, np.einsum("bmn,bnm->b", T, A), atol=1e-10)
+
+
+def _small_system(**overrides) -> MimoSystemConfig:
+    return validate_config(MimoSystemConfig, {"antennas": 8, **overrides})
+
+
+def _dense_mr_reference(rows: np.ndarray, sys: MimoSystemConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The MR closed form written out literally with dense matrices, one term at a time."""
+    R = toeplitz.dense(rows)
+    s, L, _, K, M, _ = R.shape
+    pt = sys.pilot_power_mw * sys.tau_p
+    psi = pt * R.sum(axis=2) + np.eye(M)
+    a = np.zeros((s, L, K))
+    b = np.zeros((s, L, K, L, K))
+    for n in range(s):
+        for l in range(L):
+            for i in range(K):
+                y = np.linalg.solve(psi[n, l, i], R[n, l, l, i])
+                phi = pt * R[n, l, l, i] @ y
+                tr_phi = np.trace(phi).real
+                for j in range(L):
+                    for k in range(K):
+                        val = np.trace(R[n, l, j, k] @ phi).real / tr_phi
+                        if i == k:
+                            val += pt**2 * abs(np.trace(R[n, l, j, k] @ np.linalg.solve(psi[n, l, k], R[n, l, l, k]))) ** 2 / tr_phi
+                        b[n, l, i, j, k] = val
+                a[n, l, i] = tr_phi
+                b[n, l, i, l, i] -= tr_phi
+    return a, b
+
+
+def test_mr_closed_form_matches_the_literal_formula():
+    sys = _small_system()
+    rows, _ = channels.correlation_rows(geometry.drop_ues(sys, 2, np.random.default_rng(4)), sys)
+    g = gains.mr_closed_form(rows, sys)
+    a_ref, b_ref = _dense_mr_reference(rows, sys)
+    np.testing.assert_allclose(g.a, a_ref, rtol=1e-9)
+    np.testing.assert_allclose(g.b, b_ref, rtol=1e-8, atol=1e-14)
+    assert (g.a > 0).all() and (g.b > 0).all()
+
+
+def test_mr_closed_form_matches_monte_carlo_within_its_error():
+    sys = _small_system()
+    rows, _ = channels.correlation_rows(geometry.drop_ues(sys, 1, np.random.default_rng(5)), sys)
+    closed = gains.mr_closed_form(rows, sys)
+    mc = gains.monte_carlo(rows, sys, "MR", 6000, np.random.default_rng(6), normalisation="average")
+    # 5 standard errors (plus the O(1/N) bias of |mean|² and of the sample normalisation)
+    z_a = np.abs(mc.a - closed.a) / (mc.a_se + 1e-3 * closed.a)
+    z_b = np.abs(mc.b - closed.b) / (mc.b_se + 1e-3 * closed.b)
+    assert z_a.max() < 5 and z_b.max() < 5
+    # the book's per-realisation normalisation differs, but only a little at these sizes
+    inst = gains.monte_carlo(rows, sys, "MR", 400, np.random.default_rng(7))
+    assert np.median(np.abs(inst.a / closed.a - 1)) < 0.2
+
+
+def test_mmmse_monte_carlo_terms_are_sane_and_beat_mr():
+    sys = _small_system()
+    rows, _ = channels.correlation_rows(geometry.drop_ues(sys, 1, np.random.default_rng(8)), sys)
+    mm = gains.monte_carlo(rows, sys, "MMMSE", 200, np.random.default_rng(9))
+    mr = gains.monte_carlo(rows, sys, "MR", 200, np.random.default_rng(9))
+    assert mm.a.shape == (1, 4, 5) and mm.b.shape == (1, 4, 5, 4, 5)
+    assert np.isfinite(mm.a).all() and (mm.a > 0).all() and np.isfinite(mm.b).all()
+    # at equal power, M-MMSE's interference suppression gives a clearly larger sum SE (book Fig. 7.x)
+    rho = np.full((1, 4, 5), sys.pmax_mw / 5)
+    se_mm = power.spectral_efficiency(mm.a, np.maximum(mm.b, 0), rho, sys.tau_c, sys.tau_p).sum()
+    se_mr = power.spectral_efficiency(mr.a, mr.b, rho, sys.tau_c, sys.tau_p).sum()
+    assert se_mm > 1.2 * se_mr
+
+
+def test_unknown_precoder_and_too_few_realisations_are_refused():
+    sys = _small_system()
+    rows, _ = channels.correlation_rows(geometry.drop_ues(sys, 1, np.random.default_rng(10)), sys)
+    with pytest.raises(ConfigError, match="unknown precoder"):
+        gains.monte_carlo(rows, sys, "ZF", 10, np.random.default_rng(0))
+    with pytest.raises(ConfigError, match="realizations"):
+        gains.monte_carlo(rows, sys, "MR", 1, np.random.default_rng(0))
