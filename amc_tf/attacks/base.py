@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from amc_tf.attacks.budgets import Budget, Norm
+from amc_tf.attacks.graph import MICRO_BATCH, auto_micro_batch, logits_fn, parts_for
 from amc_tf.errors import AttackError, ModelError
 from amc_tf.runtime import keras
 
@@ -106,7 +107,16 @@ class Attack(abc.ABC):
     uses_model: ClassVar[bool] = True
     minimal: ClassVar[bool] = False
 
-    def __init__(self, model: Any, *, budget: Budget | None, norm: Norm | str = Norm.L2, batch_size: int = 256, seed: int = 0):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        budget: Budget | None,
+        norm: Norm | str = Norm.L2,
+        batch_size: int = 256,
+        seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
+    ):
         if not isinstance(budget, Budget) and not (budget is None and self._budget_optional()):
             raise AttackError(f"{type(self).__name__} needs budget=Budget.pnr(...)/psr(...)/absolute(...), got {budget!r}")
         try:
@@ -116,6 +126,14 @@ class Attack(abc.ABC):
         self.budget = budget
         self.batch_size = check_int("batch_size", batch_size, 1)
         self.seed = check_int("seed", seed, 0)
+        if micro_batch not in (None, "auto"):
+            check_int("micro_batch", micro_batch, 1)
+        self.micro_batch = micro_batch
+        #: Micro-batches per compiled call (:func:`amc_tf.attacks.graph.split_apply`).
+        self.parts = 1
+        if micro_batch is not None and model is not None and self.uses_model:
+            size = auto_micro_batch(model) if micro_batch == "auto" else int(micro_batch)
+            self.parts = parts_for(self.batch_size, size)
         self.model = model
         if self.uses_model or model is not None:
             self.n_classes, self.window = check_classifier(model, needs_class_gradients=self.needs_class_gradients)
@@ -188,9 +206,7 @@ class Attack(abc.ABC):
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The model's predicted classes ``int64 [N]``, batched."""
-        from amc_tf.attacks.graph import logits_fn
-
-        fn = logits_fn(self.model)
+        fn = logits_fn(self.model, self.parts)
         out = [np.argmax(fn(x[i : i + self.batch_size]).numpy(), axis=1) for i in range(0, x.shape[0], self.batch_size)]
         return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
 
@@ -200,7 +216,13 @@ class Attack(abc.ABC):
 
     def settings(self) -> dict[str, Any]:
         """JSON-able settings of this attack (for reports)."""
-        return {"name": self.name, "norm": self.norm.value, "budget": None if self.budget is None else str(self.budget)}
+        return {
+            "name": self.name,
+            "norm": self.norm.value,
+            "budget": None if self.budget is None else str(self.budget),
+            "batch_size": self.batch_size,
+            "micro_batch": self.micro_batch,
+        }
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items() if k != "name")

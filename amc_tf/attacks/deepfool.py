@@ -24,11 +24,11 @@ import numpy as np
 
 from amc_tf.attacks.base import Attack, check_float, check_int
 from amc_tf.attacks.budgets import Budget, Norm, project
-from amc_tf.attacks.graph import cached, logits_fn
+from amc_tf.attacks.graph import MICRO_BATCH, cached, logits_fn, split_apply
 from amc_tf.runtime import tf
 
 
-def _deepfool_fn(model: Any, k: int, max_iter: int):
+def _deepfool_fn(model: Any, k: int, max_iter: int, parts: int):
     def build():
         spec = tf.TensorSpec([None, 2, int(model.input_shape[2])], tf.float32)
 
@@ -37,20 +37,25 @@ def _deepfool_fn(model: Any, k: int, max_iter: int):
             reduce_retracing=True,
         )
         def run(x0, cand, overshoot):
-            def evaluate(xi):
+            def evaluate_part(xi, ci):
                 with tf.GradientTape(watch_accessed_variables=False) as tape:
                     tape.watch(xi)
                     logits = model(xi, training=False)
-                    fc = tf.gather(logits, cand, batch_dims=1)
+                    fc = tf.gather(logits, ci, batch_dims=1)
                 return logits, fc, tape.batch_jacobian(fc, xi)
+
+            def evaluate(xi):
+                return split_apply(evaluate_part, parts, xi, cand)
 
             label = cand[:, 0]
             r_tot = tf.zeros_like(x0)
-            logits, fc, jac = evaluate(x0)
-            active = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), label)
+            active = tf.ones_like(label, dtype=tf.bool)
             steps = tf.zeros_like(label)
-            for _ in tf.range(max_iter):
-                if not tf.reduce_any(active):
+            # One evaluation per pass (traced once): test the current point, then step if needed.
+            for it in tf.range(max_iter + 1):
+                logits, fc, jac = evaluate(x0 + (1.0 + overshoot) * r_tot)
+                active = active & tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), label)
+                if it == max_iter or not tf.reduce_any(active):
                     break
                 w = jac[:, 1:] - jac[:, :1]
                 f = fc[:, 1:] - fc[:, :1]
@@ -64,13 +69,11 @@ def _deepfool_fn(model: Any, k: int, max_iter: int):
                 r_i = tf.reshape(scale, (-1, 1, 1)) * w_l
                 r_tot = r_tot + tf.where(tf.reshape(active, (-1, 1, 1)), r_i, tf.zeros_like(r_i))
                 steps = steps + tf.cast(active, tf.int32)
-                logits, fc, jac = evaluate(x0 + (1.0 + overshoot) * r_tot)
-                active = active & tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), label)
             return x0 + (1.0 + overshoot) * r_tot, steps, active
 
         return run
 
-    return cached(model, ("deepfool", k, max_iter), build)
+    return cached(model, ("deepfool", k, max_iter, parts), build)
 
 
 class DeepFool(Attack):
@@ -84,6 +87,7 @@ class DeepFool(Attack):
         candidates: Classes considered per example, the label included (10 in the paper).
         batch_size: Examples per compiled call.
         seed: Unused (deterministic); kept for a uniform constructor.
+        micro_batch: ``"auto"``, examples per micro-batch, or None (whole batch); see :class:`~amc_tf.attacks.pgd.PGD`.
 
     After :meth:`generate`, ``last_steps`` (int [N]) holds each example's step count and
     ``last_unconverged`` (bool [N]) flags examples still holding their label.
@@ -103,8 +107,9 @@ class DeepFool(Attack):
         candidates: int = 10,
         batch_size: int = 256,
         seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
     ):
-        super().__init__(model, budget=budget, norm=Norm.L2, batch_size=batch_size, seed=seed)
+        super().__init__(model, budget=budget, norm=Norm.L2, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
         self.overshoot = check_float("overshoot", overshoot, 0.0, 10.0)
         self.max_iter = check_int("max_iter", max_iter, 1, 10_000)
         self.candidates = check_int("candidates", candidates, 2)
@@ -117,8 +122,8 @@ class DeepFool(Attack):
         return True
 
     def _generate(self, x: np.ndarray, y: np.ndarray, radius: np.ndarray | None) -> np.ndarray:
-        fn = _deepfool_fn(self.model, self.k, self.max_iter)
-        logits = logits_fn(self.model)
+        fn = _deepfool_fn(self.model, self.k, self.max_iter, self.parts)
+        logits = logits_fn(self.model, self.parts)
         out = np.empty_like(x)
         steps = np.zeros(x.shape[0], np.int32)
         unconverged = np.zeros(x.shape[0], bool)

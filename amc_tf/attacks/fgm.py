@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from amc_tf.attacks.base import Attack
 from amc_tf.attacks.budgets import Budget, Norm
+from amc_tf.attacks.graph import MICRO_BATCH
 from amc_tf.attacks.pgd import PGD
 
 
@@ -24,17 +26,36 @@ class FGM(PGD):
         norm: ``"l2"`` (FGM) or ``"linf"`` (FGSM).
         batch_size: Examples per compiled call.
         seed: Unused (the attack is deterministic); kept for a uniform constructor.
+        micro_batch: ``"auto"``, examples per micro-batch, or None (whole batch); see :class:`~amc_tf.attacks.pgd.PGD`.
     """
 
     name = "fgm"
 
-    def __init__(self, model: Any, *, budget: Budget, norm: Norm | str = Norm.L2, batch_size: int = 256, seed: int = 0):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        budget: Budget,
+        norm: Norm | str = Norm.L2,
+        batch_size: int = 256,
+        seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
+    ):
         super().__init__(
-            model, budget=budget, norm=norm, steps=1, step_fraction=1.0, random_start=False, restarts=1, batch_size=batch_size, seed=seed
+            model,
+            budget=budget,
+            norm=norm,
+            steps=1,
+            step_fraction=1.0,
+            random_start=False,
+            restarts=1,
+            batch_size=batch_size,
+            seed=seed,
+            micro_batch=micro_batch,
         )
 
     def settings(self) -> dict[str, Any]:
-        return {"name": self.name, "norm": self.norm.value, "budget": str(self.budget)}
+        return {**Attack.settings(self)}
 
 
 class FGSM(FGM):
@@ -42,5 +63,5 @@ class FGSM(FGM):
 
     name = "fgsm"
 
-    def __init__(self, model: Any, *, budget: Budget, batch_size: int = 256, seed: int = 0):
-        super().__init__(model, budget=budget, norm=Norm.LINF, batch_size=batch_size, seed=seed)
+    def __init__(self, model: Any, *, budget: Budget, batch_size: int = 256, seed: int = 0, micro_batch: int | str | None = MICRO_BATCH):
+        super().__init__(model, budget=budget, norm=Norm.LINF, batch_size=batch_size, seed=seed, micro_batch=micro_batch)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from amc_tf.attacks.base import check_float, check_int
+from amc_tf.attacks.base import Attack, check_float, check_int
 from amc_tf.attacks.budgets import Budget, Norm
+from amc_tf.attacks.graph import MICRO_BATCH
 from amc_tf.attacks.pgd import PGD
 
 
@@ -27,6 +28,7 @@ class MIFGSM(PGD):
         mu: Decay of the accumulated gradient (1.0 in the paper).
         batch_size: Examples per compiled call.
         seed: Unused (deterministic); kept for a uniform constructor.
+        micro_batch: ``"auto"``, examples per micro-batch, or None (whole batch); see :class:`~amc_tf.attacks.pgd.PGD`.
     """
 
     name = "mifgsm"
@@ -41,6 +43,7 @@ class MIFGSM(PGD):
         mu: float = 1.0,
         batch_size: int = 256,
         seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
     ):
         iterations = check_int("iterations", iterations, 1, 10_000)
         self.momentum = check_float("mu", mu, 0.0, 100.0)
@@ -54,7 +57,8 @@ class MIFGSM(PGD):
             restarts=1,
             batch_size=batch_size,
             seed=seed,
+            micro_batch=micro_batch,
         )
 
     def settings(self) -> dict[str, Any]:
-        return {"name": self.name, "norm": self.norm.value, "budget": str(self.budget), "iterations": self.steps, "mu": self.momentum}
+        return {**Attack.settings(self), "iterations": self.steps, "mu": self.momentum}

@@ -30,16 +30,27 @@ class RandomNoise(Attack):
         kind: ``"gaussian"`` or ``"sign"``.
         batch_size: Unused (no model calls); kept for a uniform constructor.
         seed: Seed of the draws (same seed and input, same output).
+        micro_batch: Unused; kept for a uniform constructor.
     """
 
     name = "noise"
     uses_model = False
 
-    def __init__(self, model: Any = None, *, budget: Budget, kind: NoiseKind = "gaussian", batch_size: int = 256, seed: int = 0):
+    def __init__(
+        self,
+        model: Any = None,
+        *,
+        budget: Budget,
+        kind: NoiseKind = "gaussian",
+        batch_size: int = 256,
+        seed: int = 0,
+        micro_batch: int | None = None,
+    ):
         if kind not in ("gaussian", "sign"):
             raise AttackError(f"noise kind must be 'gaussian' or 'sign', got {kind!r}")
         self.kind = kind
-        super().__init__(model, budget=budget, norm=Norm.L2 if kind == "gaussian" else Norm.LINF, batch_size=batch_size, seed=seed)
+        norm = Norm.L2 if kind == "gaussian" else Norm.LINF
+        super().__init__(model, budget=budget, norm=norm, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
 
     def _generate(self, x: np.ndarray, y: np.ndarray | None, radius: np.ndarray) -> np.ndarray:
         generator = make_rng(self.seed)

@@ -18,7 +18,7 @@ import numpy as np
 
 from amc_tf.attacks.base import Attack, check_float, check_int
 from amc_tf.attacks.budgets import Budget, Norm
-from amc_tf.attacks.graph import iterative_fn
+from amc_tf.attacks.graph import MICRO_BATCH, iterative_fn
 from amc_tf.errors import AttackError
 from amc_tf.runtime import rng as make_rng
 from amc_tf.runtime import tf
@@ -50,6 +50,9 @@ class PGD(Attack):
         restarts: Independent runs; the best per example is kept (> 1 needs ``random_start``).
         batch_size: Examples per compiled call.
         seed: Seed of the random starts (same seed and input, same output).
+        micro_batch: Examples per micro-batch inside a compiled call: ``"auto"`` (sized from
+            the model's activations), an int, or None (the whole batch, which reproduces ART's
+            float rounding bit for bit; see :mod:`amc_tf.attacks.graph`).
     """
 
     name = "pgd"
@@ -68,8 +71,9 @@ class PGD(Attack):
         restarts: int = 1,
         batch_size: int = 256,
         seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
     ):
-        super().__init__(model, budget=budget, norm=norm, batch_size=batch_size, seed=seed)
+        super().__init__(model, budget=budget, norm=norm, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
         self.steps = check_int("steps", steps, 1, 10_000)
         self.step_fraction = check_float("step_fraction", step_fraction, 0.0, 10.0, low_open=True)
         if not isinstance(random_start, bool):
@@ -82,7 +86,9 @@ class PGD(Attack):
     def _generate(self, x: np.ndarray, y: np.ndarray, radius: np.ndarray) -> np.ndarray:
         generator = make_rng(self.seed)
         momentum = self.momentum is not None
-        fn = iterative_fn(self.model, self.n_classes, self.norm, self.steps, momentum, score=self.restarts > 1)
+        fn = iterative_fn(
+            self.model, self.n_classes, self.norm, self.steps, momentum, score=self.restarts > 1, parts=self.parts
+        )
         mu = tf.constant(0.0 if self.momentum is None else self.momentum, tf.float32)
         step = (radius * np.float32(self.step_fraction)).astype(np.float32)
         best = np.empty_like(x)

@@ -26,7 +26,7 @@ from amc_tf.attacks.base import Attack, check_float, check_int
 from amc_tf.attacks.budgets import Budget, Norm, project
 from amc_tf.attacks.deepfool import DeepFool
 from amc_tf.attacks.fgm import FGM
-from amc_tf.attacks.graph import loss_gradient_fn
+from amc_tf.attacks.graph import MICRO_BATCH, loss_gradient_fn
 from amc_tf.errors import AttackError
 from amc_tf.runtime import rng as make_rng
 
@@ -42,8 +42,8 @@ class UniversalAttack(Attack):
 
     universal = True
 
-    def __init__(self, model: Any, *, budget: Budget, batch_size: int = 256, seed: int = 0):
-        super().__init__(model, budget=budget, norm=Norm.L2, batch_size=batch_size, seed=seed)
+    def __init__(self, model: Any, *, budget: Budget, batch_size: int = 256, seed: int = 0, micro_batch: int | str | None = MICRO_BATCH):
+        super().__init__(model, budget=budget, norm=Norm.L2, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
         self.perturbation: np.ndarray | None = None
         self.radius: float | None = None
         self.fit_accuracy: float | None = None
@@ -91,18 +91,29 @@ class SVDUniversal(UniversalAttack):
         draws: Monte-Carlo draws of those examples; the most harmful vector is kept.
         batch_size: Examples per compiled call.
         seed: Seed of the draws.
+        micro_batch: ``"auto"``, examples per micro-batch, or None (whole batch); see :class:`~amc_tf.attacks.pgd.PGD`.
     """
 
     name = "uap_svd"
 
-    def __init__(self, model: Any, *, budget: Budget, n_vectors: int = 50, draws: int = 5, batch_size: int = 256, seed: int = 0):
-        super().__init__(model, budget=budget, batch_size=batch_size, seed=seed)
+    def __init__(
+        self,
+        model: Any,
+        *,
+        budget: Budget,
+        n_vectors: int = 50,
+        draws: int = 5,
+        batch_size: int = 256,
+        seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
+    ):
+        super().__init__(model, budget=budget, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
         self.n_vectors = check_int("n_vectors", n_vectors, 1, 100_000)
         self.draws = check_int("draws", draws, 1, 1000)
 
     def _fit(self, x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
         generator = make_rng(self.seed)
-        grad_fn = loss_gradient_fn(self.model, self.n_classes)
+        grad_fn = loss_gradient_fn(self.model, self.n_classes, self.parts)
         best, best_acc = np.zeros(x.shape[1:], np.float32), np.inf
         for _ in range(self.draws):
             idx = np.sort(generator.choice(x.shape[0], size=min(self.n_vectors, x.shape[0]), replace=False))
@@ -151,8 +162,9 @@ class IterativeUniversal(UniversalAttack):
         max_passes: int = 1,
         batch_size: int = 256,
         seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
     ):
-        super().__init__(model, budget=budget, batch_size=batch_size, seed=seed)
+        super().__init__(model, budget=budget, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
         if inner not in ("deepfool", "fgm"):
             raise AttackError(f"inner attack must be 'deepfool' or 'fgm', got {inner!r}")
         self.inner = inner

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -117,6 +117,10 @@ class RobustnessConfig(Frozen):
         snr_db: SNR label (dB) of the evaluated examples (10 dB as in the papers).
         n_examples: Examples evaluated (drawn at ``snr_db``; fewer if the data has fewer).
         batch_size: Batch size of every attack, native and ART.
+        micro_batch: Examples per micro-batch inside the native attacks' compiled calls:
+            ``"auto"`` (sized from the model's activations; ~2x faster on CPU for VT-CNN2), an
+            int, or None (the whole batch, which reproduces ART's float rounding bit for bit);
+            see ``amc_tf.attacks.graph``.
         art_max_examples: At most this many examples for ART's FGM/FGSM/PGD.
         art_max_examples_deepfool: At most this many for ART's DeepFool and UAP (ART's DeepFool
             costs ~20–30 s per 64 examples even on a tiny model).
@@ -134,6 +138,7 @@ class RobustnessConfig(Frozen):
     snr_db: int = 10
     n_examples: int = Field(default=512, ge=1)
     batch_size: int = Field(default=256, ge=1)
+    micro_batch: Literal["auto"] | Annotated[int, Field(ge=1)] | None = "auto"
     art_max_examples: int = Field(default=256, ge=1)
     art_max_examples_deepfool: int = Field(default=32, ge=1)
     art_pnr_db: list[float] | None = None

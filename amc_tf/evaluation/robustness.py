@@ -35,7 +35,7 @@ import numpy as np
 from amc_tf.attacks import CONTROLS, build_attack
 from amc_tf.attacks.base import Attack, check_classifier
 from amc_tf.attacks.budgets import Budget, Norm, audit, project
-from amc_tf.attacks.graph import logits_fn, loss_gradient_fn
+from amc_tf.attacks.graph import auto_micro_batch, logits_fn, loss_gradient_fn, parts_for
 from amc_tf.config.attack import AttackSettings, RobustnessConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import DatasetError
@@ -301,8 +301,11 @@ def evaluate_robustness(
     fit_idx = pool[: config.settings.uap.n_fit] if pool.size >= min(config.settings.uap.n_fit, 16) else ev[: config.settings.uap.n_fit]
     fit = (data.x[fit_idx], data.y[fit_idx], data.snr[fit_idx])
 
-    fn = logits_fn(model)
     bs = config.batch_size
+    if config.micro_batch is None:
+        fn = logits_fn(model)
+    else:
+        fn = logits_fn(model, parts_for(bs, auto_micro_batch(model) if config.micro_batch == "auto" else config.micro_batch))
 
     def predict(a: np.ndarray) -> np.ndarray:
         out = [np.argmax(fn(a[i : i + bs]).numpy(), axis=1) for i in range(0, a.shape[0], bs)]
@@ -315,7 +318,7 @@ def evaluate_robustness(
 
     def native(name: str) -> Callable[[Budget | None], Attack]:
         kw = native_settings(name, config.settings)
-        return lambda budget: build_attack(name, model, budget=budget, batch_size=bs, seed=config.seed, **kw)
+        return lambda budget: build_attack(name, model, budget=budget, batch_size=bs, seed=config.seed, micro_batch=config.micro_batch, **kw)
 
     curves: list[Curve] = []
     correct: dict[str, dict[float, np.ndarray]] = {}

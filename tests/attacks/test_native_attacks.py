@@ -142,6 +142,19 @@ def test_batch_size_does_not_change_deterministic_results(tiny_model, snr10):
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+def test_micro_batches_change_nothing_but_rounding(tiny_model, snr10):
+    x, y, snr = snr10.x[:64], snr10.y[:64], snr10.snr[:64]
+    b = Budget.pnr(-5)
+    for name in ("fgsm", "pgd_linf", "pgd_l2", "deepfool"):
+        kw = {"random_start": False} if name.startswith("pgd") else {}
+        whole = build_attack(name, tiny_model, budget=b, batch_size=64, micro_batch=None, **kw)
+        parts = build_attack(name, tiny_model, budget=b, batch_size=64, micro_batch=8, **kw)
+        assert parts.parts == 8 and whole.parts == 1
+        np.testing.assert_allclose(parts.generate(x, y, snr=snr), whole.generate(x, y, snr=snr), atol=1e-6)
+    few = DeepFool(tiny_model, batch_size=64, micro_batch=8)  # 3 examples < 8 parts: padded, cut off
+    np.testing.assert_allclose(few.generate(x[:3], y[:3]), DeepFool(tiny_model, micro_batch=None).generate(x[:3], y[:3]), atol=1e-6)
+
+
 BAD_SETTINGS = [
     ("pgd_linf", {"steps": 0}),
     ("pgd_linf", {"steps": 2.5}),
@@ -164,6 +177,8 @@ BAD_SETTINGS = [
     ("fgm", {"norm": "l3"}),
     ("fgm", {"steps": 3}),
     ("noise_gaussian", {"kind": "pink"}),
+    ("pgd_l2", {"micro_batch": 0}),
+    ("fgsm", {"micro_batch": "fast"}),
 ]
 
 
