@@ -91,3 +91,12 @@ def test_bad_inputs_rejected(problem, kwargs):
 def test_eta_must_be_positive():
     with pytest.raises(ConfigError):
         epsilon_from_gain(np.ones((2, 2)), 0.0)
+
+
+def test_warm_start_reaches_the_same_optimum(problem):
+    X, Y, eps, W_ref = problem
+    W0 = np.linalg.lstsq(X.T, Y.T, rcond=None)[0]  # a dense starting point
+    res = net_trim(X, Y, eps, W0=W0, rho=3.0, max_iter=20_000, tol=1e-10)
+    np.testing.assert_allclose(res.W, W_ref, atol=1e-4)
+    with pytest.raises(ConfigError, match="W0"):
+        net_trim(X, Y, eps, W0=W0[:-1])
