@@ -60,3 +60,7 @@ bench_app.command("data")(_bench_data.data_command)
 from amc_tf.commands import compress as _compress_cmds  # noqa: E402
 
 bench_app.command("nettrim")(_compress_cmds.bench_nettrim_command)
+from amc_tf.commands import mimo as _mimo_cmds  # noqa: E402
+
+app.add_typer(_mimo_cmds.mimo_app, name="mimo")
+bench_app.command("mimo")(_mimo_cmds.bench_command)

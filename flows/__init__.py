@@ -22,6 +22,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 FLOWS: dict[str, str] = {
     "train_classifier": "flows.train_classifier:train_classifier",
     "compress": "flows.compress:compress",
+    "mimo": "flows.mimo:mimo",
 }
 
 

@@ -254,6 +254,7 @@ class MimoPipelineConfig(Frozen):
     """The ``mimo`` flow: data → M1/M2 per cell → attacks → adversarial training → transfer → sum SE."""
 
     kind: Literal["mimo"] = "mimo"
+    name: str = Field(default="mimo", min_length=1)
     seed: int = Field(default=0, ge=0)
     system: MimoSystemConfig = MimoSystemConfig()
     gains: GainsConfig = GainsConfig()

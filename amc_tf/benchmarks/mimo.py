@@ -1,0 +1,81 @@
+"""Power-allocation benchmark: dataset throughput and the batched solver vs cvxpy's GP (design §3).
+
+Measured in one run, on the paper's scenario (M = 100 unless told otherwise):
+
+* ``setups_per_s``: dataset generation (positions → gains → optimal powers, shards written) with
+  ``workers`` processes, MR (closed form) and M-MMSE (Monte Carlo, ``realizations`` per setup);
+* ``solver_setups_per_s``: :func:`amc_tf.mimo.power.max_product_power` on all MR setups at once;
+* ``cvxpy_setups_per_s``: cvxpy's geometric program (:mod:`amc_tf.mimo.reference`), one setup at
+  a time, on the first ``cvxpy_setups`` of them;
+* ``max_rel_objective_gap``: ``max |Π SINR(ours) / Π SINR(cvxpy) − 1|`` over those setups;
+* ``setups_per_cpu_s``: generated setups per CPU-second of the workers — the rate one idle core
+  gives, which does not depend on what else runs on the machine.
+
+On a shared machine wall-clock rates depend on the load, so the 1-minute load average and the
+process CPU seconds are reported beside them; the solver/cvxpy ratio is measured side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from amc_tf.config.mimo import GainsConfig, MimoSystemConfig, Precoder
+from amc_tf.errors import ConfigError
+from amc_tf.mimo import dataset as ds_mod
+from amc_tf.mimo.power import log_product_sinr, max_product_power
+from amc_tf.mimo.reference import max_product_power_gp
+
+
+def bench_mimo(*, mr_setups: int = 400, mmmse_setups: int = 16, cvxpy_setups: int = 10, workers: int = 2, antennas: int = 100, realizations: int = 100, seed: int = 0) -> dict:
+    """Run the benchmark; returns the JSON-able result (see the module docstring)."""
+    if min(mr_setups, mmmse_setups, cvxpy_setups, workers) < 1:
+        raise ConfigError("mr_setups, mmmse_setups, cvxpy_setups and workers must be >= 1")
+    if cvxpy_setups > mr_setups:
+        raise ConfigError(f"cvxpy_setups ({cvxpy_setups}) cannot exceed mr_setups ({mr_setups})")
+    system = MimoSystemConfig(antennas=antennas)
+    load_before = os.getloadavg()[0]
+    result: dict = {"setups_per_s": {}, "cpu_seconds": {}, "workers": workers, "antennas": antennas, "realizations": realizations}
+    with tempfile.TemporaryDirectory(prefix="amc-bench-mimo-") as tmp:
+        rates = {}
+        for prec, n in ((Precoder.MR, mr_setups), (Precoder.MMMSE, mmmse_setups)):
+            spec = ds_mod.DatasetSpec(system=system, gains=GainsConfig(precoders=(prec,), realizations=realizations), n_setups=n, shard_size=max(1, -(-n // (4 * workers))), seed=seed, split=f"bench{prec.value}", keep_gains=prec is Precoder.MR)
+            cpu0 = _children_cpu()
+            t0 = time.perf_counter()
+            ds_mod.generate(spec, Path(tmp) / prec.value, workers=workers, progress=False)
+            rates[prec] = n / (time.perf_counter() - t0)
+            result["cpu_seconds"][prec.value] = round(_children_cpu() - cpu0, 3)
+        result["setups_per_s"] = {p.value: rates[p] for p in rates}
+        # what 2 idle cores would give: setups per CPU-second of the workers, times the workers
+        result["setups_per_cpu_s"] = {p.value: spec_n / max(result["cpu_seconds"][p.value], 1e-9) for p, spec_n in ((Precoder.MR, mr_setups), (Precoder.MMMSE, mmmse_setups))}
+        a, b = ds_mod.load(Path(tmp) / Precoder.MR.value).gains(Precoder.MR)
+    t0 = time.perf_counter()
+    rho = max_product_power(a, b, system.pmax_mw)
+    solver_rate = len(a) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    ref = np.stack([max_product_power_gp(a[i], b[i], system.pmax_mw) for i in range(cvxpy_setups)])
+    cvx_rate = cvxpy_setups / (time.perf_counter() - t0)
+    gap = np.expm1(log_product_sinr(a[:cvxpy_setups], b[:cvxpy_setups], rho[:cvxpy_setups]) - log_product_sinr(a[:cvxpy_setups], b[:cvxpy_setups], ref))
+    result.update(
+        {
+            "solver_setups_per_s": solver_rate,
+            "cvxpy_setups_per_s": cvx_rate,
+            "solver_speedup_vs_cvxpy": solver_rate / cvx_rate,
+            "max_rel_objective_gap": float(np.abs(gap).max()),
+            "solver_setups": int(len(a)),
+            "cvxpy_setups": cvxpy_setups,
+            "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+            "cpu_count": os.cpu_count(),
+        }
+    )
+    return result
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process and its finished children (the dataset workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
