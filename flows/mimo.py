@@ -81,8 +81,7 @@ def transfer_stage(config: MimoPipelineConfig, data: dict, standard: dict, paren
         result = stages.transfer(config, data["test"]["path"], standard["path"])
         runs.log_json(result, "transfer.json")
         if result:
-            attack = "PGDM" if "PGDM" in next(iter(result.values()))["success"] else next(iter(next(iter(result.values()))["success"]))
-            runs.log_figure(plot_transfer(result, attack), "transfer.png")
+            runs.log_figure(plot_transfer(result, "PGDM"), "transfer.png")
         return result
 
 

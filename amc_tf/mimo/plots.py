@@ -30,15 +30,18 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
     precs = sorted(robustness)
     archs = sorted({a for p in precs for a in robustness[p]})
     fig, axes = plt.subplots(len(precs), len(archs), figsize=(4.2 * len(archs), 3.3 * len(precs)), squeeze=False, sharey=True)
-    colours = {}
+    colours: dict[str, str] = {}
+    markers = "osD^v<>"
     for r, prec in enumerate(precs):
         for c, arch in enumerate(archs):
             ax = axes[r][c]
             for training, sweep in robustness[prec].get(arch, {}).items():
                 for attack, rates in sweep["success"].items():
                     colour = colours.setdefault(attack, f"C{len(colours)}")
+                    marker = markers[list(colours).index(attack) % len(markers)]
                     label = f"{attack} ({training})"
-                    ax.plot(sweep["eps_m"], rates, _STYLE.get(training, ":"), color=colour, marker="o", ms=3, label=label)
+                    # overlapping curves (a locally linear model gives FGSM = PGDM) stay visible
+                    ax.plot(sweep["eps_m"], rates, _STYLE.get(training, ":"), color=colour, marker=marker, ms=7 - 1.2 * list(colours).index(attack), mfc="none", label=label)
             ax.set_title(f"{arch}, {prec}")
             ax.set_xlabel("eps (m, L∞ on UE positions)")
             ax.grid(True, alpha=0.3)
@@ -52,13 +55,15 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
 
 
 def plot_transfer(transfer: Mapping[str, Mapping[str, Any]], attack: str = "PGDM"):
-    """Source × target success-rate heat-maps at the largest eps, one per precoder."""
+    """Source × target success-rate heat-maps at the largest eps, one per precoder (``attack`` if
+    it was transferred, else the first attack of the results)."""
     precs = sorted(transfer)
     fig, axes = plt.subplots(1, len(precs), figsize=(3.8 * len(precs), 3.4), squeeze=False)
     for ax, prec in zip(axes[0], precs):
         result = transfer[prec]
         names = result["names"]
-        table = result["success"][attack]
+        shown = attack if attack in result["success"] else next(iter(result["success"]))
+        table = result["success"][shown]
         grid = np.array([[table[src][dst][-1] for dst in names] for src in names])
         im = ax.imshow(grid, cmap="Reds", vmin=0, vmax=max(1e-9, float(grid.max())))
         for i in range(len(names)):
@@ -68,7 +73,7 @@ def plot_transfer(transfer: Mapping[str, Mapping[str, Any]], attack: str = "PGDM
         ax.set_yticks(range(len(names)), labels=names)
         ax.set_xlabel("target model")
         ax.set_ylabel("crafted on")
-        ax.set_title(f"{prec}: {attack}, eps = {result['eps_m'][-1]:g} m")
+        ax.set_title(f"{prec}: {shown}, eps = {result['eps_m'][-1]:g} m")
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
