@@ -64,3 +64,9 @@ from amc_tf.commands import mimo as _mimo_cmds  # noqa: E402
 
 app.add_typer(_mimo_cmds.mimo_app, name="mimo")
 bench_app.command("mimo")(_mimo_cmds.bench_command)
+from amc_tf.commands import attack as _attack_cmds  # noqa: E402
+
+app.command("attack")(_attack_cmds.attack_command)
+from amc_tf.benchmarks import attacks as _bench_attacks  # noqa: E402
+
+bench_app.command("attacks")(_bench_attacks.attacks_command)

@@ -20,6 +20,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 FLOWS: dict[str, str] = {
+    "evaluate_robustness": "flows.evaluate_robustness:evaluate_robustness",
     "train_classifier": "flows.train_classifier:train_classifier",
     "compress": "flows.compress:compress",
     "mimo": "flows.mimo:mimo",

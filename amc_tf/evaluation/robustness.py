@@ -167,6 +167,22 @@ class RobustnessReport:
             out[f"speedup.{cmp.art}"] = cmp.speedup
         return out
 
+    def curve_series(self) -> dict[int, dict[str, float]]:
+        """The curves as MLflow step series ``{step: {"native.fgm.acc": ..., "worst_case.acc": ...}}``.
+
+        The step is the PNR in dB when every grid value is an integer (MLflow then charts accuracy
+        against PNR), else the position on the grid.
+        """
+        integral = all(float(p).is_integer() for p in self.pnr_db)
+        step = {p: (int(p) if integral else i) for i, p in enumerate(self.pnr_db)}
+        series: dict[int, dict[str, float]] = {}
+        for c in self.curves:
+            for pnr, acc in zip(c.pnr_db, c.accuracy):
+                series.setdefault(step[pnr], {})[f"{c.library}.{c.attack}.acc"] = acc
+        for pnr, acc in zip(self.pnr_db, self.worst_case):
+            series.setdefault(step[pnr], {})["worst_case.acc"] = acc
+        return series
+
 
 # -- attack construction from the config ---------------------------------------------------------
 
