@@ -1,0 +1,15 @@
+"""Massive-MIMO downlink power allocation (design D7; references §8).
+
+Simulator: :mod:`~amc_tf.mimo.geometry` (wrap-around layout, drops, pathloss) →
+:mod:`~amc_tf.mimo.correlation` (local scattering) → :mod:`~amc_tf.mimo.channels` (MMSE estimation,
+channel draws) → :mod:`~amc_tf.mimo.gains` (hardening-bound a, b for MR and M-MMSE, using
+:mod:`~amc_tf.mimo.toeplitz`) → :mod:`~amc_tf.mimo.power` (batched max-product-SINR solver, SE;
+cvxpy reference in :mod:`~amc_tf.mimo.reference`). :mod:`~amc_tf.mimo.simulate` chains them and
+:mod:`~amc_tf.mimo.dataset` shards, parallelises and resumes generation.
+
+Learning and robustness: :mod:`~amc_tf.mimo.training` (M1/M2 per cell,
+:mod:`amc_tf.models.mimo_dnn`), :mod:`amc_tf.attacks.regression` (cell-based FGSM / PGDM /
+MI-FGSM / random), :mod:`~amc_tf.mimo.robustness`, :mod:`~amc_tf.mimo.adversarial`,
+:mod:`~amc_tf.mimo.transfer`, :mod:`~amc_tf.mimo.sumse`, :mod:`~amc_tf.mimo.plots`;
+:mod:`~amc_tf.mimo.stages` is what the ``mimo`` flow calls.
+"""
