@@ -18,7 +18,7 @@ from typing import Annotated
 import typer
 
 from amc_tf.config.data import SyntheticConfig
-from amc_tf.data.modulations import FAMILIES
+from amc_tf.data.modulations import family as family_table
 from amc_tf.errors import ConfigError
 from amc_tf.io import write_json
 
@@ -34,13 +34,11 @@ def bench_data(n_windows: int = 220_000, family: str = "rml2016", seed: int = 0)
     Returns:
         ``{"windows_per_s", "n_windows", "seconds", "family", "cpu_seconds", "window"}``.
     """
-    if family not in FAMILIES:
-        raise ConfigError(f"unknown family {family!r}; known: {sorted(FAMILIES)}")
+    fam = family_table(family)
     if n_windows < 1:
         raise ConfigError(f"n_windows must be >= 1, got {n_windows}")
     from amc_tf.data.synthetic import generate
 
-    fam = FAMILIES[family]
     per_key = math.ceil(n_windows / (len(fam.classes) * len(fam.snrs)))
     cfg = SyntheticConfig(family=family, windows_per_key=per_key, seed=seed)
     cpu0, t0 = time.process_time(), time.perf_counter()

@@ -34,6 +34,8 @@ from typing import Literal
 
 import numpy as np
 
+from amc_tf.errors import ConfigError
+
 Scheme = Literal["linear", "offset", "fsk", "fm", "am"]
 
 
@@ -214,4 +216,4 @@ def family(name: str) -> Family:
     try:
         return FAMILIES[name]
     except KeyError:
-        raise KeyError(f"unknown family {name!r}; known: {sorted(FAMILIES)}") from None
+        raise ConfigError(f"unknown family {name!r}; known: {sorted(FAMILIES)}") from None
