@@ -192,6 +192,8 @@ class MimoTrainConfig(Frozen):
         learning_rate: Adam learning rate.
         patience: Early-stopping patience (epochs without a better validation loss).
         val_fraction: Part of the training setups held out for validation.
+        input_transform: ``linear`` z-scores the coordinates in metres; ``db`` z-scores
+            ``10·log10`` of them, like the original MR network (``Input_tr_dB_normalized``).
     """
 
     archs: tuple[Arch, ...] = (Arch.M1, Arch.M2)
@@ -200,6 +202,7 @@ class MimoTrainConfig(Frozen):
     learning_rate: float = Field(default=1e-3, gt=0)
     patience: int = Field(default=50, ge=1)
     val_fraction: float = Field(default=0.03125, gt=0, lt=1)
+    input_transform: Literal["linear", "db"] = "linear"
 
 
 class MimoAttackConfig(Frozen):

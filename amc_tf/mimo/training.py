@@ -20,7 +20,7 @@ import numpy as np
 from amc_tf.config.mimo import Arch, MimoTrainConfig, Precoder, precoder
 from amc_tf.errors import ConfigError, DatasetError, ModelError
 from amc_tf.io import atomic_path, write_json
-from amc_tf.models.mimo_dnn import build_power_model, relative_mse
+from amc_tf.models.mimo_dnn import build_power_model, relative_mse, to_decibel
 from amc_tf.runtime import keras, set_seed
 
 
@@ -78,9 +78,10 @@ def train_cell_model(arch: Arch | str, x_train: np.ndarray, y_train: np.ndarray,
     if (y_train <= 0).any() or (y_val <= 0).any():
         raise DatasetError("targets must be positive powers (the relative-MSE loss divides by them)")
     set_seed(seed)
-    mean, std = x_train.mean(axis=0), x_train.std(axis=0)
+    feats = to_decibel(x_train) if config.input_transform == "db" else x_train
+    mean, std = feats.mean(axis=0), feats.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    model = build_power_model(arch, mean, std, n_features=x_train.shape[1], n_users=y_train.shape[1] - 1, seed=seed)
+    model = build_power_model(arch, mean, std, n_features=x_train.shape[1], n_users=y_train.shape[1] - 1, input_transform=config.input_transform, seed=seed)
     if init_from is not None:
         if init_from.count_params() != model.count_params():
             raise ModelError("init_from must have the same architecture")

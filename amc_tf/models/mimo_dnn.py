@@ -69,6 +69,20 @@ class Standardize(keras.layers.Layer):
 
 
 @keras.utils.register_keras_serializable(package="amc_tf")
+class ToDecibel(keras.layers.Layer):
+    """``10·log10(max(x, 1 mm))``: the original code's ``Input_tr_dB`` transform of coordinates
+    (used there for the MR model). The 1 mm floor keeps perturbed coordinates finite."""
+
+    def call(self, inputs):
+        return 10.0 * tf.math.log(tf.maximum(inputs, 1e-3)) / tf.math.log(10.0)
+
+
+def to_decibel(x: np.ndarray) -> np.ndarray:
+    """NumPy twin of :class:`ToDecibel` (for the training statistics)."""
+    return 10.0 * np.log10(np.maximum(np.asarray(x, dtype=np.float64), 1e-3))
+
+
+@keras.utils.register_keras_serializable(package="amc_tf")
 class AppendSum(keras.layers.Layer):
     """The fixed ``[I_K | 1]`` layer: ``[N, K]`` → ``[N, K + 1]`` (the powers, then their sum),
     with the powers expressed in units of ``scale`` mW.
@@ -91,15 +105,17 @@ class AppendSum(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def build_power_model(arch: Arch | str, mean: Sequence[float], std: Sequence[float], *, n_features: int = 40, n_users: int = 5, output_scale_mw: float = 100.0, seed: int = 0, name: str | None = None) -> keras.Model:
+def build_power_model(arch: Arch | str, mean: Sequence[float], std: Sequence[float], *, n_features: int = 40, n_users: int = 5, output_scale_mw: float = 100.0, input_transform: str = "linear", seed: int = 0, name: str | None = None) -> keras.Model:
     """Build M1 or M2 for one cell.
 
     Args:
         arch: ``M1`` or ``M2``.
-        mean, std: Training statistics of the ``n_features`` inputs (metres).
+        mean, std: Training statistics of the ``n_features`` inputs (after ``input_transform``).
         n_features: Input width 2·L·K.
         n_users: K, powers per cell.
         output_scale_mw: Fixed unit of the 5-unit layer's output (Pmax/K = 100 mW by default).
+        input_transform: ``linear`` (z-score of metres, the default) or ``db`` (z-score of
+            ``10·log10`` of the coordinates, as the original MR network).
         seed: Seed of the glorot-uniform initialisers.
         name: Keras model name (default ``"<arch>"``).
 
@@ -115,8 +131,11 @@ def build_power_model(arch: Arch | str, mean: Sequence[float], std: Sequence[flo
         raise ConfigError(f"n_features and n_users must be >= 1, got {n_features}, {n_users}")
     if len(mean) != n_features or len(std) != n_features:
         raise ConfigError(f"mean/std must have {n_features} entries, got {len(mean)}/{len(std)}")
+    if input_transform not in ("linear", "db"):
+        raise ConfigError(f"input_transform must be 'linear' or 'db', got {input_transform!r}")
     inp = keras.Input(shape=(n_features,), name="positions_m")
-    h = Standardize(mean, std, name="standardize")(inp)
+    h = ToDecibel(name="to_db")(inp) if input_transform == "db" else inp
+    h = Standardize(mean, std, name="standardize")(h)
     widths = HIDDEN[arch] + (n_users,)
     for i, width in enumerate(widths):
         init = keras.initializers.GlorotUniform(seed=seed + i)

@@ -30,6 +30,12 @@ def test_parameter_counts_match_the_seed_tables():
     np.testing.assert_allclose(out[:, 5], out[:, :5].sum(axis=1), rtol=1e-5)
     with pytest.raises(ConfigError, match="unknown power-allocation architecture"):
         build_power_model("M3", zeros, ones)
+    # the original MR network's dB-scaled coordinates: same parameters, finite even at x <= 0
+    db = build_power_model("M1", zeros, ones, input_transform="db")
+    assert db.count_params() == 6_981
+    assert np.isfinite(db(np.full((2, 40), -0.2, dtype="float32")).numpy()).all()
+    with pytest.raises(ConfigError, match="input_transform"):
+        build_power_model("M1", zeros, ones, input_transform="log")
 
 
 def test_trained_model_predicts_feasible_powers_and_round_trips(trained_m1, power_data, tmp_path):
