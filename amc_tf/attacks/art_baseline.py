@@ -160,6 +160,11 @@ class ArtAttack(Attack):
         attack = self._art_attack(radius)
         if self.method == "deepfool":
             x_adv = attack.generate(x).astype(np.float32)
+            # ART's DeepFool moves every example away from its *predicted* class, which can push an
+            # already misclassified one onto its label; with labels given, leave those alone (as
+            # the native DeepFool does).
+            wrong = self.predict(x) != y
+            x_adv[wrong] = x[wrong]
             return x_adv if radius is None else x + project(x_adv - x, radius, Norm.L2)
         return attack.generate(x, np.eye(self.n_classes, dtype=np.float32)[y]).astype(np.float32)
 

@@ -11,8 +11,9 @@ and a :class:`~amc_tf.config.attack.RobustnessConfig` and returns a :class:`Robu
   attack here treats examples independently (a universal vector is fitted on separate data), so
   the cascade is evaluated from the per-example results without re-running attacks;
 * a per-SNR breakdown at one PNR;
-* the ART baselines beside their native counterparts on the same examples and budgets
-  (accuracy and seconds);
+* the ART baselines beside their native counterparts on the same examples, budgets and settings
+  (accuracy and seconds; PGD without random start on both sides, as ART cannot draw one inside
+  per-example balls);
 * sanity checks before trusting a number: outputs that look like probabilities, gradients that
   vanish, and any audit failure, as warnings in the report (and ``warnings.warn``).
 
@@ -35,7 +36,8 @@ import numpy as np
 from amc_tf.attacks import CONTROLS, build_attack
 from amc_tf.attacks.base import Attack, check_classifier
 from amc_tf.attacks.budgets import Budget, Norm, audit, project
-from amc_tf.attacks.graph import auto_micro_batch, logits_fn, loss_gradient_fn, parts_for
+from amc_tf.attacks.checks import sanity_checks
+from amc_tf.attacks.graph import auto_micro_batch, logits_fn, parts_for
 from amc_tf.config.attack import AttackSettings, RobustnessConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import DatasetError
@@ -237,7 +239,7 @@ def _sweep(
 ) -> _Points:
     """Run one attack at every PNR of ``grid``; per-example correctness, timing and audits."""
     correct, seconds, audits = {}, [], []
-    shared, settings = 0.0, {}
+    shared, free = 0.0, None
     probe = make(Budget.pnr(grid[0]))
     settings = probe.settings()
     if probe.minimal:
@@ -250,7 +252,7 @@ def _sweep(
     for pnr in grid:
         budget = Budget.pnr(pnr)
         t0 = time.perf_counter()
-        if shared:
+        if free is not None:
             radius = budget.radius(x, snr, Norm.L2)
             x_adv = x + project(free - x, radius, Norm.L2)
             norm = Norm.L2
@@ -332,8 +334,8 @@ def evaluate_robustness(
     grid = list(config.pnr_db)
     names = [a.value for a in config.attacks]
 
-    def native(name: str) -> Callable[[Budget | None], Attack]:
-        kw = native_settings(name, config.settings)
+    def native(name: str, **override: Any) -> Callable[[Budget | None], Attack]:
+        kw = {**native_settings(name, config.settings), **override}
         return lambda budget: build_attack(name, model, budget=budget, batch_size=bs, seed=config.seed, micro_batch=config.micro_batch, **kw)
 
     curves: list[Curve] = []
@@ -418,12 +420,14 @@ def _art_side_by_side(model, config, native, predict, x, y, snr, fit, curves, sa
             return build_art_attack(method, model, budget=budget, batch_size=config.batch_size, seed=config.seed, **kw)
 
         twin = NATIVE_COUNTERPART[method]
+        # like for like: ART's PGD cannot start randomly inside per-example balls, so neither does its twin
+        same = {"random_start": False, "restarts": 1} if method.startswith("pgd") else {}
         if not slow:
             _warm_up(make_art, xs, ys, ss)
-        _warm_up(native(twin), xs, ys, ss)
+        _warm_up(native(twin, **same), xs, ys, ss)
         art_pts = _sweep(make_art, predict, xs, ys, ss, grid, fs)
         curves.append(_curve(method, "art", grid, art_pts, m))
-        nat_pts = _sweep(native(twin), predict, xs, ys, ss, grid, fs)
+        nat_pts = _sweep(native(twin, **same), predict, xs, ys, ss, grid, fs)
         art_curve = curves[-1]
         out.append(
             Comparison(
@@ -461,28 +465,3 @@ def _breakdown(data, config, evaluated, native, predict, names, generator) -> li
             acc[name] = float(pts.correct[config.breakdown_pnr_db].mean())
         rows.append(SNRRow(snr_db=int(s), n=int(ev.size), clean_accuracy=float(np.mean(predict(x) == y)), accuracy=acc))
     return rows
-
-
-def sanity_checks(model: keras.Model, x: np.ndarray, y: np.ndarray, n_classes: int, batch_size: int) -> list[str]:
-    """AutoAttack-style checks before trusting robust accuracy; returns warning messages.
-
-    * outputs that look like probabilities (non-negative rows summing to 1) — gradient attacks on
-      a softmax output are weak and the numbers optimistic (design D3);
-    * examples whose loss gradient is exactly zero or not finite (saturated softmax, gradient
-      masking): gradient attacks cannot move them.
-    """
-    notes = []
-    grad_fn = loss_gradient_fn(model, n_classes)
-    m = min(x.shape[0], batch_size)
-    _, grad, logits = grad_fn(x[:m], y[:m].astype(np.int64))
-    logits, grad = logits.numpy(), grad.numpy()
-    if np.all(logits >= 0) and np.allclose(logits.sum(axis=1), 1.0, atol=1e-3):
-        notes.append("model outputs look like probabilities (rows are non-negative and sum to 1); attacks need logits (design D3)")
-    flat = grad.reshape(m, -1)
-    bad = ~np.isfinite(flat).all(axis=1)
-    zero = np.all(flat == 0, axis=1) & ~bad
-    if bad.any():
-        notes.append(f"loss gradient is NaN/Inf for {int(bad.sum())} of {m} examples")
-    if zero.mean() > 0.05:
-        notes.append(f"loss gradient vanishes (exactly zero) for {int(zero.sum())} of {m} examples: gradient attacks cannot move them (saturated or masked gradients)")
-    return notes

@@ -12,7 +12,8 @@ import pytest
 from amc_tf.config.attack import RobustnessConfig
 from amc_tf.config.base import validate_config
 from amc_tf.errors import ConfigError, DatasetError, ModelError
-from amc_tf.evaluation.robustness import RobustnessReport, evaluate_robustness, sanity_checks
+from amc_tf.attacks.checks import sanity_checks
+from amc_tf.evaluation.robustness import RobustnessReport, evaluate_robustness
 from amc_tf.evaluation.robustness_plots import report_figures
 from amc_tf.runtime import keras, tf
 
