@@ -27,8 +27,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,149 +40,13 @@ from amc_tf.attacks.graph import auto_micro_batch, logits_fn, parts_for
 from amc_tf.config.attack import AttackSettings, RobustnessConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import DatasetError
-from amc_tf.io import write_json
 from amc_tf.runtime import keras
 from amc_tf.runtime import rng as make_rng
 
 
-@dataclass
-class Curve:
-    """Accuracy of one attack (one library) over a PNR grid.
+from amc_tf.evaluation.robustness_report import Comparison, Curve, RobustnessReport, SNRRow
 
-    Attributes:
-        attack: Registry name (native) or ART method.
-        library: ``"native"`` or ``"art"``.
-        pnr_db: The PNRs (dB).
-        accuracy: Accuracy at each PNR, in [0, 1].
-        seconds: Wall time of each PNR point (without ``shared_seconds``).
-        shared_seconds: Work shared by all points (DeepFool's one unbounded run).
-        n_examples: Examples attacked.
-        audit: Budget audit (:class:`~amc_tf.attacks.budgets.BudgetAudit` as a dict) per PNR.
-        settings: The attack's settings.
-    """
-
-    attack: str
-    library: str
-    pnr_db: list[float]
-    accuracy: list[float]
-    seconds: list[float]
-    shared_seconds: float
-    n_examples: int
-    audit: list[dict]
-    settings: dict
-
-    @property
-    def total_seconds(self) -> float:
-        return float(sum(self.seconds) + self.shared_seconds)
-
-    @property
-    def audit_ok(self) -> bool:
-        return all(a["ok"] for a in self.audit)
-
-
-@dataclass
-class Comparison:
-    """An ART baseline beside its native counterpart on the same examples and budgets."""
-
-    art: str
-    native: str
-    n_examples: int
-    pnr_db: list[float]
-    art_accuracy: list[float]
-    native_accuracy: list[float]
-    art_seconds: float
-    native_seconds: float
-
-    @property
-    def speedup(self) -> float:
-        """ART seconds / native seconds (> 1: native is faster)."""
-        return self.art_seconds / self.native_seconds if self.native_seconds > 0 else float("inf")
-
-
-@dataclass
-class SNRRow:
-    """Clean and attacked accuracy of the examples at one SNR (at the breakdown PNR)."""
-
-    snr_db: int
-    n: int
-    clean_accuracy: float
-    accuracy: dict[str, float]
-
-
-@dataclass
-class RobustnessReport:
-    """Everything :func:`evaluate_robustness` measured; ``to_json()`` gives one JSON document."""
-
-    model: str
-    classes: list[str]
-    snr_db: int
-    n_examples: int
-    clean_accuracy: float
-    pnr_db: list[float]
-    curves: list[Curve]
-    worst_case: list[float]
-    cascade_order: list[str]
-    broken_by: list[dict[str, int]]
-    breakdown_pnr_db: float | None
-    per_snr: list[SNRRow]
-    comparisons: list[Comparison]
-    warnings: list[str]
-    seconds: float
-    config: dict = field(default_factory=dict)
-
-    def curve(self, attack: str, library: str = "native") -> Curve:
-        """The curve of ``attack`` from ``library`` (KeyError if absent)."""
-        for c in self.curves:
-            if c.attack == attack and c.library == library:
-                return c
-        raise KeyError(f"no {library} curve for {attack!r}")
-
-    @property
-    def audit_ok(self) -> bool:
-        """Every perturbation of every curve within budget and finite."""
-        return all(c.audit_ok for c in self.curves)
-
-    def to_json(self) -> dict:
-        out = asdict(self)
-        for c, src in zip(out["curves"], self.curves):
-            c["total_seconds"] = src.total_seconds
-        for c, src in zip(out["comparisons"], self.comparisons):
-            c["speedup"] = src.speedup
-        out["audit_ok"] = self.audit_ok
-        return out
-
-    def save(self, path: str | Path) -> Path:
-        """Write :meth:`to_json` atomically."""
-        return write_json(path, self.to_json())
-
-    def metrics(self) -> dict[str, float]:
-        """Flat scalar metrics for MLflow (``native.pgd_linf.acc.pnr-10``, ``worst_case.acc.pnr-10``, ...)."""
-        out: dict[str, float] = {"clean_accuracy": self.clean_accuracy, "audit_ok": float(self.audit_ok), "seconds": self.seconds}
-        for c in self.curves:
-            for pnr, acc in zip(c.pnr_db, c.accuracy):
-                out[f"{c.library}.{c.attack}.acc.pnr{pnr:g}"] = acc
-            out[f"{c.library}.{c.attack}.seconds"] = c.total_seconds
-        for pnr, acc in zip(self.pnr_db, self.worst_case):
-            out[f"worst_case.acc.pnr{pnr:g}"] = acc
-        for cmp in self.comparisons:
-            out[f"speedup.{cmp.art}"] = cmp.speedup
-        return out
-
-    def curve_series(self) -> dict[int, dict[str, float]]:
-        """The curves as MLflow step series ``{step: {"native.fgm.acc": ..., "worst_case.acc": ...}}``.
-
-        The step is the PNR in dB when every grid value is an integer (MLflow then charts accuracy
-        against PNR), else the position on the grid.
-        """
-        integral = all(float(p).is_integer() for p in self.pnr_db)
-        step = {p: (int(p) if integral else i) for i, p in enumerate(self.pnr_db)}
-        series: dict[int, dict[str, float]] = {}
-        for c in self.curves:
-            for pnr, acc in zip(c.pnr_db, c.accuracy):
-                series.setdefault(step[pnr], {})[f"{c.library}.{c.attack}.acc"] = acc
-        for pnr, acc in zip(self.pnr_db, self.worst_case):
-            series.setdefault(step[pnr], {})["worst_case.acc"] = acc
-        return series
+__all__ = ["Comparison", "Curve", "RobustnessReport", "SNRRow", "evaluate_robustness"]
 
 
 # -- attack construction from the config ---------------------------------------------------------

@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from amc_tf.attacks import CONTROLS, NATIVE_COUNTERPART  # noqa: E402
-from amc_tf.evaluation.robustness import RobustnessReport  # noqa: E402
+from amc_tf.evaluation.robustness_report import RobustnessReport  # noqa: E402
 
 
 def _colours(report: RobustnessReport) -> dict[str, tuple]:
