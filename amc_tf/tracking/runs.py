@@ -244,10 +244,37 @@ _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
 def resolve_model_uri(uri_or_run_id: str, artifact: str = "model") -> str:
-    """Accept a model URI (``runs:/``, ``models:/``, a path) or a bare run id."""
-    if _RUN_ID.match(uri_or_run_id):
-        return f"runs:/{uri_or_run_id}/{artifact}"
-    return uri_or_run_id
+    """Accept a model URI (``runs:/``, ``models:/``, a path) or a bare run id.
+
+    A run id resolves to the model its flow recorded: the run's ``model_uri`` tag (set on the
+    parent run of ``train_classifier`` and on every stage that logs a model), else the tag of its
+    only child run that has one; a parent with several (the ``compress`` flow's teacher, f_S, ...)
+    must be given the child's run id or the model URI. Runs without any fall back to
+    ``runs:/<id>/<artifact>``.
+
+    Raises:
+        AmcError: several child runs logged a model, so the run id is ambiguous.
+    """
+    if not _RUN_ID.match(uri_or_run_id):
+        return uri_or_run_id
+    fallback = f"runs:/{uri_or_run_id}/{artifact}"
+    mlflow = _mlflow()
+    try:
+        run = mlflow.get_run(uri_or_run_id)
+    except Exception:  # unknown run: let the loader report the URI it tried
+        return fallback
+    if run.data.tags.get("model_uri"):
+        return run.data.tags["model_uri"]
+    children = mlflow.search_runs(
+        experiment_ids=[run.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{uri_or_run_id}'",
+        output_format="list",
+    )
+    found = {c.info.run_name: c.data.tags["model_uri"] for c in children if c.data.tags.get("model_uri")}
+    if len(found) > 1:
+        listing = ", ".join(f"{name}: {uri}" for name, uri in sorted(found.items()))
+        raise AmcError(f"run {uri_or_run_id} logged several models ({listing}); pass one of these URIs")
+    return next(iter(found.values()), fallback)
 
 
 def load_keras_model(uri_or_run_id: str, artifact: str = "model") -> Any:
