@@ -55,12 +55,14 @@ class Gains:
 def mr_closed_form(rows: np.ndarray, config: MimoSystemConfig) -> Gains:
     """MR terms in closed form (average precoder normalisation; see module docstring).
 
-    Uses the Toeplitz structure (:mod:`amc_tf.mimo.toeplitz`): ``Ψ⁻¹`` by Levinson–Trench and
-    every ``tr(R^l_jk A)`` from the diagonal sums of ``A``; the only O(M³) work left is the two
-    products ``Y = Ψ_li⁻¹ R^l_li`` and ``Φ^l_li = p τ_p R^l_li Y`` per UE, kept in complex128
-    (Ψ's condition number reaches ~10⁴; complex64 products cost up to 5e-4 relative accuracy on
-    the small interference terms for no measurable speed-up here). The own-UE variance term is
-    taken from its identity ``b_jkjk = tr(R^j_jk Φ^j_jk)/tr(Φ^j_jk)``, so no cancellation occurs.
+    Uses the Toeplitz structure (:mod:`amc_tf.mimo.toeplitz`): ``Ψ⁻¹`` by Levinson–Trench, and
+    every ``tr(R^l_jk A)`` from the diagonal sums of ``A``. The only O(M³) work left is one product
+    ``Y = Ψ_li⁻¹ R^l_li`` per (BS, pilot) — with pilot reuse 1 there are L·K of them per setup; the
+    diagonal sums of ``Φ^l_li = p τ_p R^l_li Y`` are taken from window sums along the diagonals of
+    ``Y`` (:func:`~amc_tf.mimo.toeplitz.product_diagonal_sums`, O(M²)) instead of a second
+    product. Kept in complex128: Ψ's condition number reaches ~10⁴–10⁵, and complex64 costs up
+    to 5e-4 relative accuracy on the small interference terms. The own-UE variance term is taken
+    from its identity ``b_jkjk = tr(R^j_jk Φ^j_jk)/tr(Φ^j_jk)``, so no cancellation occurs.
 
     Args:
         rows: ``complex128 [S, L_bs, L_cell, K, M]`` first rows of the correlation over noise.
@@ -73,11 +75,11 @@ def mr_closed_form(rows: np.ndarray, config: MimoSystemConfig) -> Gains:
     p_tau = config.pilot_power_mw * config.tau_p
     psi_inv = toeplitz.inverse(pilot_rows(rows, config))  # [S, l, i, M, M]
     own = np.arange(n_cells)
-    r_own = toeplitz.dense(_flush(rows[:, own, own]))  # [S, l, i, M, M]
-    y = psi_inv @ r_own  # Ψ_li⁻¹ R^l_li
-    phi = r_own @ y  # Φ / (p τ_p), Hermitian
-    phi_sums = p_tau * toeplitz.diagonal_sums(phi, hermitian=True)  # [S, l, i, 2M−1]
-    y_sums = toeplitz.diagonal_sums(y)
+    r_own = _flush(rows[:, own, own])  # [S, l, i, M]
+    prefix = toeplitz.diagonal_prefix_sums(psi_inv @ toeplitz.dense(r_own))  # of Y = Ψ_li⁻¹ R^l_li
+    y_sums = prefix[..., -1, :]  # diagonal sums of Y
+    phi_upper = p_tau * toeplitz.product_diagonal_sums(r_own, prefix)  # lags 0 … M−1 of Φ
+    phi_sums = np.concatenate([np.conj(phi_upper[..., :0:-1]), phi_upper], axis=-1)  # Φ is Hermitian
     tr_phi = np.real(phi_sums[..., m - 1])  # [S, l, i]
     weights = toeplitz.trace_weights(rows)  # [S, l, j, k, 2M−1]
     # tr(R^l_jk Φ^l_li) for every (l, i, j, k): [S, l, (j,k), 2M−1] @ [S, l, 2M−1, i]

@@ -1,18 +1,26 @@
-"""Batched Hermitian-Toeplitz algebra: build, invert, and trace against a Toeplitz matrix.
+"""Batched Hermitian-Toeplitz algebra: build, invert, and take diagonal sums without products.
 
 Every correlation matrix of a uniform linear array under the local-scattering model is Hermitian
 Toeplitz, and so is every pilot covariance ``Ψ = I + p τ_p Σ R`` (a sum of them). The MR closed
 form needs ``Ψ⁻¹`` for every (BS, pilot) pair and hundreds of traces ``tr(R A)``; done densely
-(``numpy.linalg.solve``/``inv``, one LAPACK call per 100 × 100 matrix) that is four times the cost
-of a matrix product and made dataset generation solve-bound. Hence this module, written by hand
-because neither NumPy nor SciPy offers it batched (``scipy.linalg.solve_toeplitz`` is one system
-per call and returns no inverse):
+(LAPACK inverses, two M × M products per pair, explicit diagonal sums) dataset generation was
+bound by O(M³) work and by passes over memory. Hence this module, written by hand because
+neither NumPy nor SciPy offers it batched (``scipy.linalg.solve_toeplitz`` is one system per
+call and returns no inverse):
 
 * :func:`inverse` — Levinson–Durbin for the first column ``x`` of ``T⁻¹`` (O(M²), vectorised over
-  any batch), then the Gohberg–Semencul/Trench formula
-  ``T⁻¹ = (x xᴴ − y yᴴ)/x₀`` summed along diagonals, with ``y = [0, x̄_{M−1}, …, x̄_1]``;
-* :func:`diagonal_sums` (a strided "skew" view, no copies beyond one zero-padded buffer) and :func:`trace_weights` — ``tr(T A) = Σ_e t_e · Σ_{col−row=e} A``,
-  O(M²) per matrix instead of forming ``T`` and the product.
+  any batch), then the Gohberg–Semencul/Trench recursion
+  ``T⁻¹[s, n] = T⁻¹[s − 1, n − 1] + E[s, n]`` with ``E = (x xᴴ − y yᴴ)/x₀``,
+  ``y = [0, x̄_{M−1}, …, x̄_1]``;
+* :func:`diagonal_sums`, :func:`diagonal_prefix_sums` and :func:`trace_weights` —
+  ``tr(T A) = Σ_e t_e · Σ_{col−row=e} A``, O(M²) per matrix instead of forming ``T`` and the
+  product;
+* :func:`product_diagonal_sums` — the diagonal sums of ``T A`` from the prefix sums of ``A``, so
+  that ``tr(T' T A)`` for many Toeplitz ``T'`` needs no product ``T A`` either.
+
+The loops over rows and lags are Python loops over batched NumPy operations: at M ~ 100 the
+cost is memory traffic, and a sweep of contiguous rows beats NumPy's strided ``cumsum`` and
+fancy-index gathers by several times (measured with ``bench/mimo_stages.py``).
 
 Convention: a Hermitian Toeplitz ``T`` is given by its first row ``r`` (``[..., M]``), with
 ``T[m, n] = r[n − m]`` for n ≥ m and ``conj(r[m − n])`` below (MATLAB's ``toeplitz(r)``).
@@ -21,14 +29,24 @@ Convention: a Hermitian Toeplitz ``T`` is given by its first row ``r`` (``[..., 
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 
 def dense(row: np.ndarray) -> np.ndarray:
-    """Hermitian Toeplitz matrices from first rows: ``[..., M]`` → ``[..., M, M]``."""
+    """Hermitian Toeplitz matrices from first rows: ``[..., M]`` → ``[..., M, M]``.
+
+    ``T[m, n] = r(n − m)`` is a sliding window over the reversed :func:`lags` (a strided view,
+    copied once).
+    """
     m = row.shape[-1]
-    lag = np.arange(m)[None, :] - np.arange(m)[:, None]  # n − m
-    out = row[..., np.abs(lag)]
-    return np.where(lag >= 0, out, np.conj(out))
+    windows = sliding_window_view(lags(row)[..., ::-1], m, axis=-1)  # [..., M, M]: r(j − m)… reversed
+    return np.ascontiguousarray(windows[..., ::-1])
+
+
+def lags(row: np.ndarray) -> np.ndarray:
+    """The generator by lag: ``out[..., d + M − 1] = r(d)`` for d ∈ [−(M−1), M−1], where
+    ``T[m, n] = r(n − m)``, i.e. ``r(d) = row[d]`` for d ≥ 0 and ``conj(row[−d])`` below."""
+    return np.concatenate([np.conj(row[..., :0:-1]), row], axis=-1)
 
 
 def first_column_of_inverse(row: np.ndarray) -> np.ndarray:
@@ -42,62 +60,108 @@ def first_column_of_inverse(row: np.ndarray) -> np.ndarray:
     """
     row = np.asarray(row, dtype=np.complex128)
     m = row.shape[-1]
-    col = np.conj(row)  # first column of T
-    f = np.zeros_like(row)
-    f[..., 0] = 1.0 / np.real(row[..., 0])
+    batch = row.shape[:-1]
+    # lag-major layout [M, batch]: the growing prefixes f[:n] are contiguous blocks
+    col_rev = np.conj(row[..., ::-1]).reshape(-1, m).T.copy()  # col_rev[M−1−n] = first column of T at n
+    f = np.zeros_like(col_rev)
+    f[0] = 1.0 / np.real(row.reshape(-1, m)[:, 0])
     for n in range(1, m):
-        eps = np.sum(col[..., n:0:-1] * f[..., :n], axis=-1)  # last row of T_{n+1} · [f; 0]
-        back = np.conj(f[..., n - 1 :: -1])  # J f̄ solves T_n b = e_{n−1}
-        scale = 1.0 / (1.0 - np.abs(eps) ** 2)
-        new = f[..., : n + 1].copy()
-        new[..., 1 : n + 1] -= eps[..., None] * back
-        f[..., : n + 1] = new * scale[..., None]
-    return f
+        eps = np.einsum("ib,ib->b", col_rev[m - n - 1 : m - 1], f[:n])  # last row of T_{n+1} · [f; 0]
+        # J f̄ solves T_n b = e_{n−1}; the right side is a new array, so the update can be in place
+        f[1 : n + 1] -= eps * np.conj(f[n - 1 :: -1])
+        f[: n + 1] *= 1.0 / (1.0 - np.abs(eps) ** 2)
+    return f.T.reshape(batch + (m,))
 
 
-def inverse(row: np.ndarray, dtype: type = np.complex128) -> np.ndarray:
+def inverse(row: np.ndarray) -> np.ndarray:
     """Inverses of Hermitian positive-definite Toeplitz matrices (Gohberg–Semencul / Trench).
+
+    ``T⁻¹[s, n] = Σ_{t ≤ min(s, n)} E[s − t, n − t]`` with ``E = (x xᴴ − y yᴴ)/x₀``, i.e.
+    ``T⁻¹[s, n] = T⁻¹[s − 1, n − 1] + E[s, n]``: one rank-2 product and one sweep down the rows —
+    two O(M²) passes over memory, which is what bounds the cost at M ~ 100.
 
     Args:
         row: ``complex [..., M]`` first rows.
-        dtype: Precision of the O(M²) assembly (Levinson always runs in complex128).
 
     Returns:
-        ``[..., M, M]`` Hermitian inverses of ``dtype``.
+        ``complex128 [..., M, M]`` Hermitian inverses.
     """
-    x = first_column_of_inverse(row).astype(dtype)
+    x = first_column_of_inverse(row)
     m = x.shape[-1]
+    x = x / np.sqrt(np.real(x[..., :1]))
     y = np.zeros_like(x)
     y[..., 1:] = np.conj(x[..., :0:-1])
-    stacked = np.stack([x, y], axis=-1) / np.sqrt(np.real(x[..., :1]))[..., None]  # [..., M, 2]
-    signed = np.conj(stacked) * np.array([1.0, -1.0], dtype=stacked.real.dtype)
-    e = stacked @ np.swapaxes(signed, -1, -2)  # (x xᴴ − y yᴴ) / x₀
-    # T⁻¹[i, j] = Σ_{t ≤ min(i, j)} E[i − t, j − t]: cumulative sums along each diagonal
-    skew = _padded(e)
-    view = _skew_view(skew, m)
-    np.cumsum(view, axis=-2, out=view)
-    upper = skew[..., :m]  # the cumulative sums, written back in place; upper triangle valid
-    lower = np.tri(m, k=-1, dtype=bool)
-    return np.where(lower, np.conj(np.swapaxes(upper, -1, -2)), upper)
+    left = np.stack([x, y], axis=-1)  # [..., M, 2]
+    out = left @ np.conj(np.stack([x, -y], axis=-2))  # E = x xᴴ − y yᴴ
+    for s in range(1, m):
+        out[..., s, 1:] += out[..., s - 1, :-1]
+    return out
 
 
-def diagonal_sums(a: np.ndarray, *, hermitian: bool = False) -> np.ndarray:
+def diagonal_prefix_sums(a: np.ndarray) -> np.ndarray:
+    """Cumulative sums down every diagonal: ``P[..., s, g + M − 1] = Σ_{t ≤ s} a[..., t, t + g]``.
+
+    Row s of ``a`` holds diagonals g = −s … M−1−s, i.e. columns ``M − 1 − s … 2M − 2 − s`` of
+    ``P``; one sweep down the rows accumulates them.
+
+    Args:
+        a: ``[..., M, M]``.
+
+    Returns:
+        ``[..., M, 2M − 1]``; the last row holds the full diagonal sums (:func:`diagonal_sums`).
+    """
+    m = a.shape[-1]
+    out = np.zeros(a.shape[:-2] + (m, 2 * m - 1), dtype=a.dtype)
+    out[..., 0, m - 1 :] = a[..., 0, :]
+    for s in range(1, m):
+        out[..., s, :] = out[..., s - 1, :]
+        out[..., s, m - 1 - s : 2 * m - 1 - s] += a[..., s, :]
+    return out
+
+
+def product_diagonal_sums(row: np.ndarray, prefix: np.ndarray) -> np.ndarray:
+    """Diagonal sums ``D_e(T A) = Σ_t (T A)[t, t + e]`` for e = 0 … M−1, without forming ``T A``.
+
+    With ``T[t, n] = r(n − t)``, ``D_e(T A) = Σ_d r(d) Σ_s A[s, s + e − d]`` with s over
+    ``[max(0, d), M)`` within the diagonal, i.e. the full diagonal sum ``D_{e−d}(A)`` minus, for
+    d > 0, its first d entries:
+
+        D_e(T A) = Σ_d r(d) D_{e−d}(A) − Σ_{d=1}^{M−1} r(d) P[d − 1, e − d],
+
+    a correlation of ``r`` with the diagonal sums and a strided walk through the prefix table
+    (:func:`diagonal_prefix_sums`) — O(M²) per matrix against O(M³) for the product. The lags
+    e < 0 are not computed (for Hermitian ``T A`` they are the conjugates).
+
+    Args:
+        row: ``complex [..., M]`` first rows of ``T``.
+        prefix: ``[..., M, 2M − 1]`` from :func:`diagonal_prefix_sums` of ``A``.
+
+    Returns:
+        ``[..., M]``: ``out[..., e] = D_e(T A)``.
+    """
+    m = row.shape[-1]
+    if m == 1:
+        return row * prefix[..., -1, :]
+    sums = np.concatenate([prefix[..., -1, :], np.zeros(prefix.shape[:-2] + (m - 1,), dtype=prefix.dtype)], axis=-1)
+    # Σ_d r(d) D_{e−d}: with c = 2M − 2 − (d + M − 1), D_{e−d} sits at sums[e + c]
+    full = np.einsum("...ec,...c->...e", sliding_window_view(sums, 2 * m - 1, axis=-1)[..., :m, :], lags(row)[..., ::-1])
+    # P[d − 1, e − d] is at flat (d − 1)(2M − 2) + e + M − 2 of the [M, 2M − 1] table
+    flat = np.ascontiguousarray(prefix).reshape(prefix.shape[:-2] + (m * (2 * m - 1),))
+    item = flat.itemsize
+    head = as_strided(flat[..., m - 2 :], shape=flat.shape[:-1] + (m, m - 1), strides=flat.strides[:-1] + (item, (2 * m - 2) * item))
+    return full - np.einsum("...ed,...d->...e", head, row[..., 1:])
+
+
+def diagonal_sums(a: np.ndarray) -> np.ndarray:
     """Sums along every diagonal: ``out[..., e + M − 1] = Σ_t a[..., t, t + e]``, e ∈ [−(M−1), M−1].
 
     Args:
         a: ``[..., M, M]``.
-        hermitian: ``a`` is Hermitian, so the sub-diagonal sums are the conjugates (half the work).
 
     Returns:
         ``[..., 2M − 1]``.
     """
-    m = a.shape[-1]
-    upper = _skew_view(_padded(a), m).sum(axis=-2)  # e = 0 … M−1
-    if hermitian:
-        lower = np.conj(upper[..., 1:])
-    else:
-        lower = _skew_view(_padded(np.swapaxes(a, -1, -2)), m).sum(axis=-2)[..., 1:]
-    return np.concatenate([lower[..., ::-1], upper], axis=-1)
+    return diagonal_prefix_sums(a)[..., -1, :]
 
 
 def trace_weights(row: np.ndarray) -> np.ndarray:
@@ -111,21 +175,3 @@ def trace_weights(row: np.ndarray) -> np.ndarray:
     """
     return np.concatenate([row[..., ::-1], np.conj(row[..., 1:])], axis=-1)
 
-
-def _padded(a: np.ndarray) -> np.ndarray:
-    """``[..., M, M]`` → C-contiguous ``[..., M, 2M]`` with ``a`` on the left and zeros on the right."""
-    m = a.shape[-1]
-    out = np.zeros(a.shape[:-1] + (2 * m,), dtype=a.dtype)
-    out[..., :m] = a
-    return out
-
-
-def _skew_view(padded: np.ndarray, m: int) -> np.ndarray:
-    """A writeable view ``v[..., t, e] = padded[..., t, t + e]`` (``[..., M, M]``; zero past the edge).
-
-    In the row-major ``[M, 2M]`` block, element (t, t + e) sits at ``t (2M + 1) + e``; the largest
-    index reached, ``(M − 1)(2M + 2)``, stays inside the block.
-    """
-    item = padded.itemsize
-    strides = padded.strides[:-2] + ((2 * m + 1) * item, item)
-    return np.lib.stride_tricks.as_strided(padded, shape=padded.shape[:-2] + (m, m), strides=strides)

@@ -47,6 +47,13 @@ def test_toeplitz_inverse_diagonal_sums_and_traces():
     np.testing.assert_allclose(toeplitz.diagonal_sums(A), ref, atol=1e-12)
     traces = (toeplitz.trace_weights(row) * toeplitz.diagonal_sums(A)).sum(axis=-1)
     np.testing.assert_allclose(traces, np.einsum("bmn,bnm->b", T, A), atol=1e-10)
+    # prefix sums down each diagonal, and the diagonal sums of T·A taken from them (lags >= 0)
+    prefix = toeplitz.diagonal_prefix_sums(A)
+    direct = np.array([[[sum(a[t, t + e] for t in range(s_row + 1) if 0 <= t + e < 12) for e in range(-11, 12)] for s_row in range(12)] for a in A])
+    np.testing.assert_allclose(prefix, direct, atol=1e-12)
+    np.testing.assert_allclose(toeplitz.product_diagonal_sums(row, prefix), toeplitz.diagonal_sums(T @ A)[:, 11:], atol=1e-10)
+    one = toeplitz.product_diagonal_sums(row[:, :1], toeplitz.diagonal_prefix_sums(A[:, :1, :1]))
+    np.testing.assert_allclose(one[:, 0], row[:, 0] * A[:, 0, 0])
 
 
 def _small_system(**overrides) -> MimoSystemConfig:
@@ -86,6 +93,36 @@ def test_mr_closed_form_matches_the_literal_formula():
     np.testing.assert_allclose(g.a, a_ref, rtol=1e-9)
     np.testing.assert_allclose(g.b, b_ref, rtol=1e-8, atol=1e-14)
     assert (g.a > 0).all() and (g.b > 0).all()
+
+
+def test_mr_closed_form_matches_the_literal_formula_at_paper_size():
+    """M = 100, where Ψ is ill-conditioned (~1e4–1e5): the structured algebra still agrees."""
+    sys = _small_system(antennas=100)
+    rows, _ = channels.correlation_rows(geometry.drop_ues(sys, 1, np.random.default_rng(14)), sys)
+    g = gains.mr_closed_form(rows, sys)
+    a_ref, b_ref = _dense_mr_reference(rows, sys)
+    np.testing.assert_allclose(g.a, a_ref, rtol=1e-9)
+    np.testing.assert_allclose(g.b, b_ref, rtol=1e-7)
+
+
+@pytest.mark.parametrize("antennas", [100, 16])
+def test_mr_gains_and_powers_match_the_frozen_reference(antennas):
+    """``data/mr_closed_form_reference.npz`` was written by the first implementation (two dense
+    products per (BS, pilot), explicit diagonal sums) for 6 setups: faster algebra must not move
+    the gains by more than 1e-6 or the optimal powers by more than 1e-5 (relative)."""
+    from pathlib import Path
+
+    from amc_tf.config.mimo import GainsConfig
+    from amc_tf.mimo.simulate import compute_gains
+
+    ref = np.load(Path(__file__).parent / "data" / "mr_closed_form_reference.npz")
+    sys = _small_system(antennas=antennas)
+    pos = ref[f"positions_m{antennas}"]
+    distance, angle = geometry.wrapped_links(pos, sys)
+    a, b = compute_gains(sys, GainsConfig(precoders=("MR",)), gains.Precoder.MR, geometry.channel_gain_over_noise_db(distance, sys), angle, np.random.default_rng(0))
+    np.testing.assert_allclose(a, ref[f"a_m{antennas}"], rtol=1e-6)
+    np.testing.assert_allclose(b, ref[f"b_m{antennas}"], rtol=1e-6)
+    np.testing.assert_allclose(power.max_product_power(a, b, sys.pmax_mw), ref[f"power_m{antennas}"], rtol=1e-5)
 
 
 def test_mr_closed_form_matches_monte_carlo_within_its_error():
