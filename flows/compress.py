@@ -5,6 +5,9 @@ One MLflow parent run, a child run per stage. Tasks exchange file paths (``.kera
 :mod:`amc_tf.distill`, :mod:`amc_tf.prune`, :mod:`amc_tf.export` and the lead's training and
 evaluation modules. Model roles follow the paper: ``teacher``, ``f_S`` (student alone),
 ``f_D`` (distilled), ``f_P`` (Net-Trim on f_D), ``f_T`` (TF-MOT on f_D at f_P's sparsity).
+Windows stay at the data's own scale everywhere: each model built here carries its input gain
+(``input_scale``, :func:`amc_tf.models.registry.model_params`), so every saved model and TFLite
+file takes raw windows.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from prefect import flow, task
 from sklearn.metrics import confusion_matrix
 
 from amc_tf.config.compress import CompressConfig
+from amc_tf.config.train import ModelConfig
 from amc_tf.data.cache import materialise
 from amc_tf.data.dataset import IQDataset, load_dataset
 from amc_tf.data.splits import stratified_split
@@ -25,7 +29,8 @@ from amc_tf.evaluation.metrics import evaluate_predictions, predict_logits
 from amc_tf.evaluation.plots import plot_accuracy_vs_snr, plot_confusion, plot_training_history
 from amc_tf.export.table import format_table, size_row
 from amc_tf.io import atomic_path, write_json
-from amc_tf.models.registry import build_model
+from amc_tf.models.input_scale import input_scale_of
+from amc_tf.models.registry import build_model, model_params
 from amc_tf.prune.apply import nettrim_dense, sample_windows
 from amc_tf.runtime import keras, set_seed
 from amc_tf.tracking import runs
@@ -37,9 +42,15 @@ CONFIG = CompressConfig
 def _splits(config: CompressConfig, data_path: str) -> dict[str, IQDataset]:
     sp = config.data.split
     ds = load_dataset(data_path, verify=False)
-    if config.input_gain != 1.0:
-        ds = IQDataset(ds.x * np.float32(config.input_gain), ds.y, ds.snr, ds.classes, ds.manifest)
     return stratified_split(ds, train=sp.train, val=sp.val, test=sp.test, seed=config.seed)
+
+
+def _build(spec: ModelConfig, train: IQDataset) -> keras.Model:
+    """Build ``spec`` for ``train`` (input scale from its windows unless given) and log its size and scale."""
+    params = model_params(spec.name, spec.params, train.x)
+    model = build_model(spec.name, len(train.classes), train.window, **params)
+    runs.log_metrics({"n_params": model.count_params(), "input_scale": input_scale_of(model)})
+    return model
 
 
 def _load(path: str) -> keras.Model:
@@ -86,8 +97,7 @@ def train_stage(config: CompressConfig, data: dict, role: str, parent_run_id: st
     spec, recipe = (config.teacher, config.teacher_train) if role == "teacher" else (config.student, config.student_train)
     with runs.child_run(role, parent_run_id=parent_run_id):
         train = splits["train"]
-        model = build_model(spec.name, len(train.classes), train.window, **spec.params)
-        runs.log_metrics({"n_params": model.count_params()})
+        model = _build(spec, train)
         result = fit_classifier(model, train, splits.get("val", splits["test"]), recipe)
         _log_history(result.history, f"{role} ({model.name})")
         runs.log_metrics(result.summary())
@@ -102,7 +112,7 @@ def distill_stage(config: CompressConfig, data: dict, teacher: dict, parent_run_
     splits = _splits(config, data["path"])
     with runs.child_run("distill", parent_run_id=parent_run_id, params=config.distill.model_dump()):
         train = splits["train"]
-        student = build_model(config.student.name, len(train.classes), train.window, **config.student.params)
+        student = _build(config.student, train)
         result = distill_student(student, _load(teacher["path"]), train, splits.get("val", splits["test"]),
                                  config.distill, config.student_train)
         _log_history(result.history, f"distillation ({config.distill.method})")

@@ -18,7 +18,7 @@ from amc_tf.data.splits import stratified_split
 from amc_tf.evaluation.metrics import evaluate_classifier
 from amc_tf.evaluation.plots import plot_accuracy_vs_snr, plot_confusion, plot_training_history
 from amc_tf.io import atomic_path
-from amc_tf.models.registry import accepts_input_scale, build_model, input_scale_for
+from amc_tf.models.registry import build_model, model_params
 from amc_tf.runtime import keras, set_seed
 from amc_tf.tracking import runs
 from amc_tf.training.fit import fit_classifier
@@ -55,9 +55,7 @@ def train_stage(config: TrainClassifierConfig, data: dict, parent_run_id: str, o
     train = splits["train"]
     val = splits.get("val", splits["test"])
     with runs.child_run("train", parent_run_id=parent_run_id) as run:
-        params = dict(config.model.params)
-        if "input_scale" not in params and accepts_input_scale(config.model.name):
-            params["input_scale"] = input_scale_for(train.x)
+        params = model_params(config.model.name, config.model.params, train.x)
         model = build_model(config.model.name, len(train.classes), train.window, **params)
         runs.log_metrics({"n_params": model.count_params(), "n_train": len(train), "n_val": len(val)})
         if "input_scale" in params:

@@ -9,10 +9,10 @@ RML2016-style data; the trained model is cached under ``cache_dir`` keyed by the
 training settings, so reruns time only Net-Trim. ``seconds`` is the solver's wall-clock time
 (recording the layer's activations and training are reported separately).
 
-``input_gain`` multiplies every window (default 100): RML2016's L1 normalisation leaves
-``mean |x| = 1/L ≈ 0.008``, a scale at which VT-CNN2 with its notebook initialisers does not
-start learning within a few epochs on 2 cores (measured: loss stays at ln 11 for 3 epochs, while
-the same windows × 100 reach 44 % in 3 epochs). A common gain changes neither SNR nor class.
+Windows stay at their own scale (RML2016's L1 normalisation: ``mean |x| = 1/L ≈ 0.008``); the
+VT-CNN2 trained here carries its input gain (``input_scale`` = 1 / std of the training windows,
+:func:`amc_tf.models.registry.model_params`), and a given ``model_path`` must take raw windows
+too. Net-Trim works on ``dense1``'s input activations, so the gain does not enter the solver.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import numpy as np
 
 from amc_tf.config.data import SyntheticConfig
 from amc_tf.config.train import TrainConfig
-from amc_tf.data.dataset import IQDataset
 from amc_tf.data.splits import stratified_split
 from amc_tf.data.synthetic import generate
 from amc_tf.evaluation.metrics import predict_logits
 from amc_tf.io import atomic_path
-from amc_tf.models.vtcnn2 import build_vtcnn2
+from amc_tf.models.input_scale import input_scale_of
+from amc_tf.models.registry import build_model, model_params
 from amc_tf.prune.apply import nettrim_dense, sample_windows
 from amc_tf.runtime import keras, set_seed
 from amc_tf.training.fit import fit_classifier
@@ -48,7 +48,6 @@ def run_nettrim_benchmark(
     windows_per_key: int = 250,
     snrs: tuple[int, ...] = (0, 4, 8, 10, 12, 16),
     epochs: int = 8,
-    input_gain: float = 100.0,
     samples: int = 3000,
     eta: float = 0.06,
     rho: float | None = None,
@@ -69,7 +68,6 @@ def run_nettrim_benchmark(
         rho: ADMM penalty (None = the layer-scaled default of ``nettrim_dense``).
         max_iter: ADMM iteration cap.
         eval_snr: SNR (dB) of the accuracy figures.
-        input_gain: Factor applied to every window (module docstring).
         seed: Seed of data, training and sampling.
         cache_dir: Where the trained VT-CNN2 is cached.
 
@@ -81,7 +79,6 @@ def run_nettrim_benchmark(
     set_seed(seed)
     data_cfg = SyntheticConfig(family="rml2016", windows_per_key=windows_per_key, snrs=sorted(snrs), seed=seed)
     ds = generate(data_cfg)
-    ds = IQDataset(ds.x * np.float32(input_gain), ds.y, ds.snr, ds.classes, ds.manifest)
     splits = stratified_split(ds, train=0.5, val=0.0, test=0.5, seed=seed)
     train, test = splits["train"], splits["test"]
     at = test.subset(test.snr == eval_snr)
@@ -91,12 +88,13 @@ def run_nettrim_benchmark(
         model = keras.models.load_model(model_path, compile=False)
         source = str(model_path)
     else:
-        key = hashlib.sha256(json.dumps({"data": data_cfg.config_hash(), "epochs": epochs, "seed": seed, "gain": input_gain}).encode()).hexdigest()[:16]
+        params = model_params("vtcnn2", {}, train.x)
+        key = hashlib.sha256(json.dumps({"data": data_cfg.config_hash(), "epochs": epochs, "seed": seed, **params}).encode()).hexdigest()[:16]
         cached = Path(cache_dir) / f"vtcnn2-{key}.keras"
         if cached.is_file():
             model = keras.models.load_model(cached, compile=False)
         else:
-            model = build_vtcnn2(len(ds.classes), ds.window)
+            model = build_model("vtcnn2", len(ds.classes), ds.window, **params)
             t0 = time.perf_counter()
             fit_classifier(model, train, None, TrainConfig(batch_size=256, epochs=epochs, patience=0, verbose=2))
             train_seconds = time.perf_counter() - t0
@@ -125,7 +123,7 @@ def run_nettrim_benchmark(
         "eta": eta,
         "rho": report.rho,
         "eval_snr": eval_snr,
-        "input_gain": input_gain,
+        "input_scale": input_scale_of(model),
         "eval_windows": len(at),
         "train_windows": len(train),
         "train_seconds": train_seconds,

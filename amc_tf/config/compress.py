@@ -117,17 +117,17 @@ class CompressEvalConfig(Frozen):
 class CompressConfig(Frozen):
     """The ``compress`` flow (module docstring).
 
-    ``input_gain`` multiplies every window before training and evaluation. RML2016's L1
-    normalisation leaves ``mean |x| = 1/L ≈ 0.008``, a scale at which VT-CNN2 with its notebook
-    initialisers does not start learning within a few epochs (loss stuck at ln 11); a gain of 100
-    fixes that without changing SNR or class. The trained models then expect scaled input.
+    Windows are used at their own scale. Every model the flow builds (teacher and students)
+    carries a fixed input gain as its first layer (``input_scale``, default
+    ``1 / std(training windows)``, or ``teacher.params.input_scale`` / ``student.params.input_scale``;
+    see :mod:`amc_tf.models.input_scale`), so every saved model, pruned copy and TFLite file
+    consumes raw windows.
     """
 
     kind: Literal["compress"] = "compress"
     name: str = Field(default="compress", min_length=1)
     seed: int = Field(default=0, ge=0)
     data: DataSpec = DataSpec()
-    input_gain: float = Field(default=1.0, gt=0)
     teacher: ModelConfig = ModelConfig(name="inception")
     student: ModelConfig = ModelConfig(name="vtcnn2")
     teacher_train: TrainConfig = TrainConfig()
@@ -139,6 +139,16 @@ class CompressConfig(Frozen):
     evaluation: CompressEvalConfig = CompressEvalConfig()
     tracking: TrackingConfig = TrackingConfig()
     output_dir: str = "artifacts"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_input_gain(cls, data):
+        if isinstance(data, dict) and "input_gain" in data:
+            raise ValueError(
+                "input_gain was removed: windows are no longer scaled in the data; every model carries its "
+                "input scale (teacher/student params.input_scale, default 1 / std of the training windows)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _stages(self) -> CompressConfig:

@@ -5,7 +5,9 @@ RML2016, and the Hinton-distillation paper this project follows uses "an Incepti
 10 M parameters" as its teacher. Neither publishes a layer list (references §2.2 and "Not found"),
 so this module is a documented interpretation whose only hard target is the quoted size:
 
-* Input ``float32 [N, 2, L]`` is reshaped to the image ``[N, 2, L, 1]`` (channels-last, as VT-CNN2).
+* Input ``float32 [N, 2, L]`` passes the fixed input gain (parameter-free ``Rescaling`` named
+  ``input_scale``, :mod:`amc_tf.models.input_scale`) and is reshaped to the image ``[N, 2, L, 1]``
+  (channels-last, as VT-CNN2).
 * Stem: Conv2D 64 (1×7, "same") → BatchNorm → ReLU. Kernels run along time only, as in VT-CNN2.
 * Two Inception modules on the 2-row (I, Q) image. Each module has four parallel branches
   concatenated on the channel axis (GoogLeNet's pattern): 1×1; 1×1 reduce → 1×3; 1×1 reduce →
@@ -26,6 +28,7 @@ With the defaults (11 classes, L = 128, ``dense_units`` = 480) the model has 9,9
 from __future__ import annotations
 
 from amc_tf.errors import ConfigError
+from amc_tf.models.input_scale import scale_input
 from amc_tf.runtime import keras
 
 #: Branch widths of one module: 1×1, (reduce, 1×3), (reduce, 1×8), pool projection.
@@ -66,6 +69,7 @@ def build_inception(
     window: int = 128,
     dense_units: int = 480,
     dropout: float = 0.5,
+    input_scale: float = 1.0,
     name: str = "inception",
 ) -> keras.Model:
     """Build the Inception-style teacher (interpretation documented in the module docstring).
@@ -75,6 +79,7 @@ def build_inception(
         window: Samples per window L (input is ``float32 [N, 2, L]``).
         dense_units: Width of the hidden fully connected layer (480 → ~10 M parameters at L = 128).
         dropout: Dropout rate before each dense layer.
+        input_scale: Constant gain applied to the input inside the model (:mod:`amc_tf.models.input_scale`).
         name: Keras model name.
 
     Returns:
@@ -90,7 +95,7 @@ def build_inception(
         raise ConfigError(f"dropout must lie in [0, 1), got {dropout}")
     L = keras.layers
     inp = keras.Input(shape=(2, window), name="iq")
-    h = L.Reshape((2, window, 1), name="to_image")(inp)
+    h = L.Reshape((2, window, 1), name="to_image")(scale_input(inp, input_scale))
     h = _conv_bn_relu(h, 64, (1, 7), "stem")
     h = inception_module(h, "inc1")
     h = inception_module(h, "inc2")

@@ -1,11 +1,13 @@
 """Model registry: plain data, one accessor (style habit 6).
 
 ``MODELS[name]`` is a builder ``(n_classes, window, **params) -> keras.Model`` returning logits.
+Every classifier here takes ``input_scale``, a fixed in-model input gain
+(:mod:`amc_tf.models.input_scale`); :func:`model_params` fills it in from the training windows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from amc_tf.errors import ConfigError
@@ -39,6 +41,27 @@ def input_scale_for(x) -> float:
     if not std > 0:
         raise ConfigError("cannot derive an input scale from all-zero training windows")
     return float(f"{1.0 / std:.4g}")
+
+
+def model_params(name: str, params: Mapping[str, Any], x) -> dict[str, Any]:
+    """The builder parameters for model ``name`` trained on windows ``x``.
+
+    ``params`` (a config's ``model.params``) is copied; if it does not set ``input_scale`` and the
+    builder accepts one, it becomes :func:`input_scale_for` of ``x``. Every flow that trains a
+    classifier builds it with these parameters, so trained models consume raw windows.
+
+    Args:
+        name: Registry name of the model.
+        params: Parameters given by the config.
+        x: ``float32 [N, 2, L]`` training windows, in the data's own units.
+
+    Returns:
+        A new dict of builder parameters.
+    """
+    out = dict(params)
+    if "input_scale" not in out and accepts_input_scale(name):
+        out["input_scale"] = input_scale_for(x)
+    return out
 
 
 def build_model(name: str, n_classes: int, window: int, **params: Any):

@@ -16,6 +16,9 @@ choices:
   way, as one model (SBCNN → :class:`LogitImage` → IBCNN blocks) trained end to end; the fake
   quantiser passes gradients straight through inside its range.
 
+Every model starts with the fixed input gain shared by all classifiers (a parameter-free
+``Rescaling`` named ``input_scale``, :mod:`amc_tf.models.input_scale`; 1.0 by default).
+
 Building unit ``ConvBlock`` = Conv2D (``same``, with bias) → BatchNorm → ReLU.
 
 * SBCNN: Block A → Block B → Block C(64) twice → global average pool → Dense logits. For 11
@@ -31,6 +34,7 @@ All models output logits (D3).
 from __future__ import annotations
 
 from amc_tf.errors import ConfigError
+from amc_tf.models.input_scale import scale_input
 from amc_tf.runtime import keras, tf
 
 
@@ -97,12 +101,13 @@ def _sbcnn_logits(h, n_classes: int, prefix: str = ""):
     return L.Dense(n_classes, name=f"{prefix}logits")(h)
 
 
-def build_sbcnn(n_classes: int = 24, window: int = 1024, name: str = "sbcnn") -> keras.Model:
+def build_sbcnn(n_classes: int = 24, window: int = 1024, input_scale: float = 1.0, name: str = "sbcnn") -> keras.Model:
     """Build the SBCNN (signal-based CNN).
 
     Args:
         n_classes: Number of classes (24 for RML2018).
         window: Samples per window L (input ``float32 [N, 2, L]``).
+        input_scale: Constant gain applied to the input inside the model (:mod:`amc_tf.models.input_scale`).
         name: Keras model name.
 
     Returns:
@@ -110,16 +115,19 @@ def build_sbcnn(n_classes: int = 24, window: int = 1024, name: str = "sbcnn") ->
     """
     _check(n_classes, window)
     inp = keras.Input(shape=(2, window), name="iq")
-    out = _sbcnn_logits(to_time_channel(inp, window), n_classes)
+    out = _sbcnn_logits(to_time_channel(scale_input(inp, input_scale), window), n_classes)
     return keras.Model(inp, out, name=name)
 
 
-def build_sbcnn_small(n_classes: int = 24, window: int = 1024, name: str = "sbcnn_small") -> keras.Model:
+def build_sbcnn_small(
+    n_classes: int = 24, window: int = 1024, input_scale: float = 1.0, name: str = "sbcnn_small"
+) -> keras.Model:
     """Build the simplified SBCNN student: one Block A, global average pooling, Dense logits.
 
     Args:
         n_classes: Number of classes.
         window: Samples per window L (input ``float32 [N, 2, L]``).
+        input_scale: Constant gain applied to the input inside the model (:mod:`amc_tf.models.input_scale`).
         name: Keras model name.
 
     Returns:
@@ -128,7 +136,7 @@ def build_sbcnn_small(n_classes: int = 24, window: int = 1024, name: str = "sbcn
     _check(n_classes, window)
     L = keras.layers
     inp = keras.Input(shape=(2, window), name="iq")
-    h = block_a(to_time_channel(inp, window), "a")
+    h = block_a(to_time_channel(scale_input(inp, input_scale), window), "a")
     h = L.GlobalAveragePooling2D(name="gap")(h)
     out = L.Dense(n_classes, name="logits")(h)
     return keras.Model(inp, out, name=name)
@@ -169,13 +177,16 @@ def _ibcnn_head(img, n_classes: int, dropout: float):
     return L.Dense(n_classes, name="logits")(h)
 
 
-def build_ibcnn(n_classes: int = 24, window: int = 1024, dropout: float = 0.2, name: str = "ibcnn") -> keras.Model:
+def build_ibcnn(
+    n_classes: int = 24, window: int = 1024, dropout: float = 0.2, input_scale: float = 1.0, name: str = "ibcnn"
+) -> keras.Model:
     """Build the IBCNN teacher: SBCNN → 8-bit logit image → image-based CNN (module docstring).
 
     Args:
         n_classes: Number of classes; at least 4 (two 2× pools over the class axis).
         window: Samples per window L (input ``float32 [N, 2, L]``).
         dropout: Dropout rate before the final Dense layer (0.2 in the reference).
+        input_scale: Constant gain applied to the input inside the model (:mod:`amc_tf.models.input_scale`).
         name: Keras model name.
 
     Returns:
@@ -187,7 +198,7 @@ def build_ibcnn(n_classes: int = 24, window: int = 1024, dropout: float = 0.2, n
     if not 0.0 <= dropout < 1.0:
         raise ConfigError(f"dropout must lie in [0, 1), got {dropout}")
     inp = keras.Input(shape=(2, window), name="iq")
-    sb = _sbcnn_logits(to_time_channel(inp, window), n_classes, prefix="sb_")
+    sb = _sbcnn_logits(to_time_channel(scale_input(inp, input_scale), window), n_classes, prefix="sb_")
     img = LogitImage(name="logit_image")(sb)
     out = _ibcnn_head(img, n_classes, dropout)
     return keras.Model(inp, out, name=name)

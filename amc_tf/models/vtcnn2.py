@@ -6,19 +6,17 @@ Dropout 0.5 → zero-pad time by 2 → Conv2D 80 (2×3) ReLU → Dropout 0.5 →
 Dense 256 ReLU (he_normal) → Dropout 0.5 → Dense ``n_classes`` (he_normal) **logits** (D3: no
 softmax inside the model).
 
-The fixed input gain (a parameter-free ``Rescaling`` layer named ``input_scale``) is this
-project's addition. RML2016's per-window L1 normalisation leaves samples at ~5e-3; with the
-notebook's initialisers every activation then starts ~1e-3 and Adam at 1e-3 sits at chance for
-many epochs on CPU (measured here: three epochs at 8.5 % on 11 classes, vs 41 % with the gain).
-Keras-1/Theano in the notebook trained at that scale; we do not reproduce that numerics quirk and
-instead scale inside the model, so the model still consumes raw windows, attacks and budgets stay
-in the data's own units, and the parameter count stays 2,830,427. The training flow sets the
-gain to ``1 / std(train windows)`` unless the config gives one.
+The fixed input gain (a parameter-free ``Rescaling`` layer named ``input_scale``, shared by every
+classifier: :mod:`amc_tf.models.input_scale`) is this project's addition: the notebook's
+Keras-1/Theano run trained at the raw L1-normalised scale (~5e-3), ours sits at chance there, so
+the model scales its own input and still consumes raw windows; the parameter count stays
+2,830,427. The flows set the gain to ``1 / std(train windows)`` unless the config gives one.
 """
 
 from __future__ import annotations
 
 from amc_tf.errors import ConfigError
+from amc_tf.models.input_scale import scale_input
 from amc_tf.runtime import keras
 
 
@@ -31,7 +29,7 @@ def build_vtcnn2(
         n_classes: Number of classes (logits width).
         window: Samples per window L (input is ``float32 [N, 2, L]``).
         dropout: Dropout rate after each hidden layer (0.5 in the notebook).
-        input_scale: Constant gain applied to the input inside the model (module docstring).
+        input_scale: Constant gain applied to the input inside the model (:mod:`amc_tf.models.input_scale`).
         name: Keras model name.
 
     Returns:
@@ -43,12 +41,9 @@ def build_vtcnn2(
         raise ConfigError(f"window must be >= 4 samples, got {window}")
     if not 0.0 <= dropout < 1.0:
         raise ConfigError(f"dropout must lie in [0, 1), got {dropout}")
-    if not (input_scale > 0 and input_scale < float("inf")):
-        raise ConfigError(f"input_scale must be a positive finite number, got {input_scale}")
     L = keras.layers
     inp = keras.Input(shape=(2, window), name="iq")
-    h = L.Rescaling(float(input_scale), name="input_scale")(inp)
-    h = L.Reshape((2, window, 1))(h)
+    h = L.Reshape((2, window, 1))(scale_input(inp, input_scale))
     h = L.ZeroPadding2D(((0, 0), (2, 2)))(h)
     h = L.Conv2D(256, (1, 3), padding="valid", activation="relu", kernel_initializer="glorot_uniform", name="conv1")(h)
     h = L.Dropout(dropout)(h)

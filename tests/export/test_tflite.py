@@ -58,3 +58,11 @@ def test_size_row_and_table(small_vtcnn2, tmp_path):
 def test_missing_file_is_reported(tmp_path):
     with pytest.raises(ModelError, match="not found"):
         TFLiteModel(tmp_path / "none.tflite")
+
+
+def test_input_scale_is_exported(tmp_path):
+    """A model that scales its own input gives the same logits in TFLite on raw-scale windows."""
+    model = build_vtcnn2(n_classes=4, window=16, input_scale=150.0)
+    x = (5e-3 * np.random.default_rng(2).normal(size=(6, 2, 16))).astype("float32")
+    lite = TFLiteModel(export_tflite(model, tmp_path / "scaled.tflite"))
+    np.testing.assert_allclose(lite.predict(x), model.predict(x, verbose=0), atol=1e-4, rtol=1e-4)

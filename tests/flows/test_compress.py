@@ -1,12 +1,15 @@
-"""One tiny end-to-end run of the ``compress`` flow: every stage, a child run each, models registered."""
+"""One tiny end-to-end run of the ``compress`` flow: every stage, a child run each, models registered,
+every saved model consuming raw windows (its own input scale)."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from amc_tf.config.base import validate_config
+from amc_tf.config.base import load_config, validate_config
 from amc_tf.config.compress import CompressConfig
 from amc_tf.errors import ConfigError
 
@@ -24,7 +27,6 @@ def _tiny_config(tmp_path) -> CompressConfig:
                 "split": {"train": 0.5, "val": 0.0, "test": 0.5},
                 "cache_dir": str(tmp_path / "cache"),
             },
-            "input_gain": 100.0,
             "teacher": {"name": "inception", "params": {"dense_units": 8}},
             "teacher_train": {"batch_size": 32, "epochs": 1, "patience": 0, "verbose": 0},
             "student_train": {"batch_size": 32, "epochs": 1, "patience": 0, "verbose": 0},
@@ -43,7 +45,8 @@ def test_compress_flow_end_to_end(prefect_harness, tmp_path):
 
     from flows.compress import compress
 
-    result = compress(_tiny_config(tmp_path))
+    cfg = _tiny_config(tmp_path)
+    result = compress(cfg)
     assert set(result["models"]) == {"teacher", "f_S", "f_D", "f_P", "f_T"}
     rows = {r["model"]: r for r in result["size_table"]["rows"]}
     assert set(rows) == {"f_S", "f_D", "f_P", "f_T"}
@@ -64,6 +67,44 @@ def test_compress_flow_end_to_end(prefect_harness, tmp_path):
     assert {"compress_test-f_S", "compress_test-f_D", "compress_test-f_P", "compress_test-f_T"} <= registered
     reports = json.loads((tmp_path / "artifacts" / result["run_id"] / "classification_reports.json").read_text())
     assert set(reports["f_D"]["confusion_by_snr"]) == {"10", "18"}
+    _check_models_take_raw_windows(cfg, result, {r.info.run_name: r for r in children})
+
+
+def _check_models_take_raw_windows(cfg: CompressConfig, result: dict, children: dict) -> None:
+    """Each saved model scales its own input: on the raw test windows it scores what the flow reported."""
+    from amc_tf.evaluation.metrics import predict_logits
+    from amc_tf.models.input_scale import input_scale_of
+    from amc_tf.models.registry import input_scale_for
+    from amc_tf.runtime import keras
+    from flows.compress import _splits
+
+    splits = _splits(cfg, children["data"].data.tags["data_path"])
+    scale = input_scale_for(splits["train"].x)
+    assert scale > 10  # RML2016-style L1-normalised windows are small
+    for role in ("teacher", "f_S", "distill"):
+        assert children[role].data.metrics["input_scale"] == pytest.approx(scale)
+    test = splits["test"]
+    assert float(np.std(test.x)) < 0.1  # the windows the models see are raw
+    at10 = test.snr == 10
+    rows = {r["model"]: r for r in result["size_table"]["rows"]}
+    for role, path in result["models"].items():
+        model = keras.models.load_model(path, compile=False)
+        assert input_scale_of(model) == pytest.approx(scale), role
+        correct = predict_logits(model, test.x, cfg.evaluation.batch_size).argmax(axis=1) == test.y
+        assert float(np.mean(correct)) == result["accuracy"][role]["accuracy"], role
+        if role in rows:  # the TFLite file takes raw windows too (float32 rounding may flip a near tie)
+            assert abs(rows[role]["accuracy"] - float(np.mean(correct[at10]))) <= 1.0 / at10.sum() + 1e-9, role
+
+
+def test_old_input_gain_is_rejected_by_name():
+    with pytest.raises(ConfigError, match="input_gain"):
+        validate_config(CompressConfig, {"input_gain": 100.0})
+
+
+@pytest.mark.parametrize("name", ["compress_quickstart", "rml2016_compress", "rml2018_distill"])
+def test_shipped_compress_configs_load(name):
+    path = Path(__file__).resolve().parents[2] / "configs" / f"{name}.yaml"
+    assert load_config(path, CompressConfig).name == name
 
 
 def test_tfmot_without_target_needs_nettrim():

@@ -11,6 +11,7 @@ import pytest
 
 from amc_tf.config.base import validate_config
 from amc_tf.config.pipeline import TrainClassifierConfig
+from amc_tf.models.input_scale import input_scale_of
 
 TINY = {
     "kind": "train_classifier",
@@ -56,6 +57,8 @@ def test_flow_records_everything_and_caches_data(prefect_harness, mlflow_store, 
     assert Path(first["model_path"]).is_file()
     model = mlflow.tensorflow.load_model(first["model_uri"])
     assert model.output_shape[-1] == 3
+    assert input_scale_of(model) == pytest.approx(stages["train"].data.metrics["input_scale"])  # raw windows in
+    assert input_scale_of(model) > 10
     assert client.get_model_version_by_alias("tiny-vtcnn2", "candidate") is not None
 
     second = train_classifier(cfg)

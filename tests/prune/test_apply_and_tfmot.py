@@ -83,3 +83,27 @@ def test_tfmot_rejects_bad_settings(trained):
         prune_magnitude(model, x, y, target_sparsity=1.0)
     with pytest.raises(ConfigError, match="no layer"):
         prune_magnitude(model, x, y, target_sparsity=0.5, layers=["missing"])
+
+
+def test_pruning_keeps_the_input_scale_of_a_raw_scale_vtcnn2():
+    """Net-Trim and TF-MOT on a model that scales its own input: the gain survives, windows stay raw."""
+    from amc_tf.models.input_scale import input_scale_of
+    from amc_tf.models.registry import build_model, input_scale_for
+    from amc_tf.prune.tfmot import kernel_sparsity, prune_magnitude
+
+    set_seed(0)
+    gen = np.random.default_rng(4)
+    x = (5e-3 * gen.normal(size=(128, 2, 8))).astype("float32")  # RML2016's raw scale
+    y = gen.integers(0, 3, size=128).astype(np.int64)
+    model = build_model("vtcnn2", 3, 8, input_scale=input_scale_for(x))
+    scale = input_scale_of(model)
+    assert scale > 100
+    pruned, report = nettrim_dense(model, "dense1", x[:64], eta=0.2, max_iter=50)
+    assert report.layer == "dense1" and report.sparsity > 0
+    assert input_scale_of(pruned) == scale
+    (_, y_new), (_, y_old) = layer_io(pruned, "dense1", x[:64]), layer_io(model, "dense1", x[:64])
+    assert np.linalg.norm(y_old) > 0
+    assert np.linalg.norm(y_new - y_old) / np.linalg.norm(y_old) == pytest.approx(report.relative_output_error, rel=1e-3, abs=1e-4)
+    tuned = prune_magnitude(model, x, y, target_sparsity=0.5, layers=["dense1"], epochs=1, batch_size=32)
+    assert input_scale_of(tuned) == scale
+    assert kernel_sparsity(tuned, "dense1") == pytest.approx(0.5, abs=0.01)
