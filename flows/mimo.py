@@ -14,7 +14,7 @@ from prefect import flow, task
 
 from amc_tf.config.mimo import MimoPipelineConfig
 from amc_tf.mimo import stages
-from amc_tf.mimo.plots import plot_success_rates, plot_sum_se_cdf, plot_transfer
+from amc_tf.mimo.plots import plot_margins, plot_success_rates, plot_sum_se_cdf, plot_transfer
 from amc_tf.tracking import runs
 
 CONFIG = MimoPipelineConfig
@@ -64,14 +64,22 @@ def adversarial_stage(config: MimoPipelineConfig, data: dict, standard: dict, pa
 
 @task(name="attacks")
 def attack_stage(config: MimoPipelineConfig, data: dict, standard: dict, robust: dict | None, parent_run_id: str) -> dict:
-    """White-box FGSM / PGDM / MI-FGSM / random sweeps on standard and robust models."""
+    """White-box FGSM / PGDM / MI-FGSM / random sweeps on standard and robust models, and the
+    diagnostics behind them (:func:`amc_tf.mimo.stages.budget_margins`)."""
     with runs.child_run("attacks", parent_run_id=parent_run_id):
         paths = {"standard": standard["path"], **({"adversarial": robust["path"]} if robust else {})}
         result = stages.robustness(config, data["test"]["path"], paths)
         runs.log_metrics(headline(result))
         runs.log_json(result, "robustness.json")
         runs.log_figure(plot_success_rates(result), "success_rates.png")
-        return result
+        # why the rates are what they are: margins to Pmax, gradient sizes, a wide eps grid
+        margins, histograms = stages.budget_margins(config, data["test"]["path"], paths)
+        runs.log_metrics(margin_headline(margins))
+        runs.log_json(margins, "margins.json")
+        runs.log_figure(plot_margins(histograms), "margins.png")
+        if margins["wide"]:
+            runs.log_figure(plot_success_rates(margins["wide"], log_eps=True), "success_wide_eps.png")
+        return {"robustness": result, "margins": margins}
 
 
 @task(name="transfer")
@@ -108,6 +116,22 @@ def headline(robustness: dict) -> dict[str, float]:
     return out
 
 
+def margin_headline(summary: dict) -> dict[str, float]:
+    """Flat metrics of :func:`amc_tf.mimo.stages.budget_margins`: the optimum's use of Pmax, and
+    per model set the median margin, the mean bias of the predicted totals and the median
+    gradient size."""
+    out = {f"{prec}_optimal_at_pmax": v["at_pmax"] for prec, v in summary["optimal"].items()}
+    for prec, archs in summary["margins"].items():
+        for arch, trainings in archs.items():
+            for training, r in trainings.items():
+                key = f"{prec}_{arch}_{training}"
+                out[f"{key}_median_margin_mw"] = r["margin_mw"]["q50"]
+                out[f"{key}_grad_l1_median_mw_per_m"] = r["grad_l1_mw_per_m"]["q50"]
+                if "total_bias_mw" in r:
+                    out[f"{key}_total_bias_mw"] = r["total_bias_mw"]
+    return out
+
+
 def _log_model_set(info: dict, name: str) -> None:
     runs.log_metrics({"cache_hit": float(info["cache_hit"]), "n_models": len(info["models"])})
     for key, values in info["models"].items():
@@ -128,7 +152,8 @@ def mimo(config: MimoPipelineConfig) -> dict:
         runs.set_tags({"data_fingerprint": data["train"]["fingerprint"]})
         standard = train_stage(config, data, pid)
         robust = adversarial_stage(config, data, standard, pid) if config.adversarial.enabled else None
-        robustness = attack_stage(config, data, standard, robust, pid)
+        attacks = attack_stage(config, data, standard, robust, pid)
+        robustness = attacks["robustness"]
         transfer = transfer_stage(config, data, standard, pid)
         sum_se = sumse_stage(config, data, standard, robust, pid)
         wall = time.perf_counter() - t0
@@ -142,6 +167,7 @@ def mimo(config: MimoPipelineConfig) -> dict:
         "robustness": robustness,
         "transfer": transfer,
         "sum_se": sum_se,
+        "margins": margin_headline(attacks["margins"]),
         "headline": headline(robustness),
         "wall_seconds": wall,
     }

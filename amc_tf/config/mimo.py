@@ -217,6 +217,11 @@ class MimoAttackConfig(Frozen):
         mifgsm_iters: MI-FGSM iterations I (step eps / I).
         sumse_eps_m: eps of the sum-SE view (0.5 m in the paper).
         transfer_attacks: Attacks whose examples are transferred between M1 and M2.
+        wide_eps_m: A wide eps grid (metres) for the diagnostic sweep that shows where the
+            attacks start to work (empty = no sweep); the paper's grid stays in ``eps_m``.
+        wide_attacks: Attacks of that sweep. PGDM's step there is ``max(pgd_step_m,
+            2.5·eps/pgd_iters)``: with the paper's α = 0.01 m and Q = 40 it cannot move more than
+            0.4 m, which would cap every larger eps.
     """
 
     attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.MIFGSM, Attack.RANDOM)
@@ -227,15 +232,17 @@ class MimoAttackConfig(Frozen):
     mifgsm_iters: int = Field(default=10, ge=1)
     sumse_eps_m: float = Field(default=0.5, gt=0)
     transfer_attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.MIFGSM)
+    wide_eps_m: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
+    wide_attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.RANDOM)
 
-    @field_validator("eps_m")
+    @field_validator("eps_m", "wide_eps_m")
     @classmethod
-    def _eps(cls, value: tuple[float, ...]) -> tuple[float, ...]:
-        if not value:
+    def _eps(cls, value: tuple[float, ...], info) -> tuple[float, ...]:
+        if not value and info.field_name == "eps_m":
             raise ValueError("eps_m must not be empty")
         bad = [e for e in value if not (math.isfinite(e) and e >= 0)]
         if bad:
-            raise ValueError(f"eps_m values must be finite and >= 0 metres, got {bad}")
+            raise ValueError(f"{info.field_name} values must be finite and >= 0 metres, got {bad}")
         return tuple(sorted(value))
 
 

@@ -5,7 +5,9 @@ Inputs are the JSON-able results of :mod:`amc_tf.mimo.stages`:
 * robustness ``{precoder: {arch: {"standard": sweep, "adversarial": sweep}}}`` with ``sweep`` from
   :func:`amc_tf.mimo.robustness.attack_sweep`;
 * transfer ``{precoder: transfer_matrix}`` (:func:`amc_tf.mimo.transfer.transfer_matrix`);
-* sum SE ``{panel title: {condition: values [N]}}``.
+* sum SE ``{panel title: {condition: values [N]}}``;
+* margins ``{panel title: {condition: Pmax − total power [N·L]}}``
+  (:func:`amc_tf.mimo.stages.budget_margins`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,9 @@ from amc_tf.mimo.sumse import empirical_cdf  # noqa: E402
 _STYLE = {"standard": "-", "adversarial": "--"}
 
 
-def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]):
+def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]], *, log_eps: bool = False):
     """Success rate vs eps: one panel per (precoder, architecture), one colour per attack,
-    solid = standard training, dashed = adversarial training."""
+    solid = standard training, dashed = adversarial training (``log_eps`` for wide grids)."""
     precs = sorted(robustness)
     archs = sorted({a for p in precs for a in robustness[p]})
     fig, axes = plt.subplots(len(precs), len(archs), figsize=(4.2 * len(archs), 3.3 * len(precs)), squeeze=False, sharey=True)
@@ -43,6 +45,8 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
                     # overlapping curves (a locally linear model gives FGSM = PGDM) stay visible
                     ax.plot(sweep["eps_m"], rates, _STYLE.get(training, ":"), color=colour, marker=marker, ms=7 - 1.2 * list(colours).index(attack), mfc="none", label=label)
             ax.set_title(f"{arch}, {prec}")
+            if log_eps:
+                ax.set_xscale("log")
             ax.set_xlabel("eps (m, L∞ on UE positions)")
             ax.grid(True, alpha=0.3)
             if c == 0:
@@ -51,6 +55,29 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+def plot_margins(histograms: Mapping[str, Mapping[str, np.ndarray]]):
+    """Histograms of the margin to the budget, ``Pmax − Σ_k ρ_jk`` (mW), one panel per
+    (architecture, precoder): the optimum's slack and the clean predictions of each training.
+    An attack succeeds only on pairs just right of 0 (feasible, and within its reach)."""
+    keys = list(histograms)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.4 * len(keys), 3.4), squeeze=False, sharey=True)
+    for ax, key in zip(axes[0], keys):
+        values = histograms[key]
+        lo = min(float(np.min(v)) for v in values.values())
+        hi = max(float(np.max(v)) for v in values.values())
+        bins = np.linspace(lo, max(hi, lo + 1.0), 41)
+        for name, v in values.items():
+            ax.hist(v, bins=bins, histtype="step", density=True, label=name)
+        ax.axvline(0.0, color="k", lw=0.8)
+        ax.set_title(key)
+        ax.set_xlabel("Pmax − total power (mW); < 0 infeasible")
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("density")
+    fig.tight_layout()
     return fig
 
 

@@ -20,6 +20,7 @@ import numpy as np
 from amc_tf.config.mimo import Attack, MimoPipelineConfig, Precoder
 from amc_tf.mimo import dataset as ds_mod
 from amc_tf.mimo.adversarial import adversarial_train
+from amc_tf.mimo.margins import clean_margins, margin_report, optimal_budget_use
 from amc_tf.mimo.robustness import CellSet, attack_sweep, craft
 from amc_tf.mimo.sumse import predicted_powers, rescale_to_budget, sum_se, summarise
 from amc_tf.mimo.training import ModelKey, load_models, save_models, split_indices, train_cell_model
@@ -112,6 +113,33 @@ def robustness(config: MimoPipelineConfig, test_path: str, model_paths: dict[str
             sweep = attack_sweep(models, x, config.attack.attacks, config.attack.eps_m, config.system.pmax_mw, config.attack, seed=config.seed)
             out.setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
     return out
+
+
+def budget_margins(config: MimoPipelineConfig, test_path: str, model_paths: dict[str, str]) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
+    """Why attacks succeed or not: margins of the clean predictions to Pmax, the optimum's use of
+    the budget, gradient sizes, and success rates over ``attack.wide_eps_m``
+    (:mod:`amc_tf.mimo.margins`).
+
+    Returns:
+        ``(summary, histograms)``: ``summary = {"optimal": {precoder: ...}, "margins":
+        {precoder: {arch: {training: report}}}, "wide": {precoder: {arch: {training: sweep}}}}``
+        and ``histograms["<arch>, <precoder>"] = {"optimal": Pmax − optimal totals,
+        <training>: Pmax − predicted totals}`` (mW, flattened over cells and setups).
+    """
+    data = ds_mod.load(test_path)
+    x, pmax, attack = data.features(), config.system.pmax_mw, config.attack
+    summary: dict[str, Any] = {"optimal": {p.value: optimal_budget_use(data.power(p), pmax) for p in config.gains.precoders}, "margins": {}, "wide": {}}
+    histograms: dict[str, dict[str, np.ndarray]] = {}
+    for training, path in model_paths.items():
+        for (prec, arch), models in sorted(cell_sets(load_models(path)).items()):
+            report = margin_report(models, x, pmax, attack.wide_eps_m or attack.eps_m, data.power(prec))
+            summary["margins"].setdefault(prec.value, {}).setdefault(arch, {})[training] = report
+            panel = histograms.setdefault(f"{arch}, {prec.value}", {"optimal": pmax - data.power(prec).sum(axis=-1).reshape(-1)})
+            panel[training] = clean_margins(models, x, pmax).reshape(-1)
+            if attack.wide_eps_m:
+                sweep = attack_sweep(models, x, attack.wide_attacks, attack.wide_eps_m, pmax, attack, seed=config.seed, scale_pgd_step=True)
+                summary["wide"].setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
+    return summary, histograms
 
 
 def transfer(config: MimoPipelineConfig, test_path: str, standard_path: str) -> dict[str, Any]:
