@@ -99,8 +99,12 @@ def _sweep(
     snr: np.ndarray,
     grid: list[float],
     fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    progress: Callable[[str], None] | None = None,
 ) -> _Points:
-    """Run one attack at every PNR of ``grid``; per-example correctness, timing and audits."""
+    """Run one attack at every PNR of ``grid``; per-example correctness, timing and audits.
+
+    ``progress`` (for slow attacks) receives one line per finished PNR point.
+    """
     correct, seconds, audits = {}, [], []
     shared, free = 0.0, None
     probe = make(Budget.pnr(grid[0]))
@@ -131,6 +135,8 @@ def _sweep(
             norm = attack.norm
         seconds.append(time.perf_counter() - t0)
         correct[pnr] = predict(x_adv) == y
+        if progress is not None:
+            progress(f"{pnr:g} dB done ({len(seconds)}/{len(grid)}), {seconds[-1]:.1f} s")
         audits.append({"pnr_db": pnr, **audit(x, x_adv, radius, norm, snr).to_json()})
     return _Points(correct, seconds, shared, audits, settings)
 
@@ -288,7 +294,8 @@ def _art_side_by_side(model, config, native, predict, x, y, snr, fit, curves, sa
         if not slow:
             _warm_up(make_art, xs, ys, ss)
         _warm_up(native(twin, **same), xs, ys, ss)
-        art_pts = _sweep(make_art, predict, xs, ys, ss, grid, fs)
+        progress = (lambda line, method=method: say(f"ART {method}: {line}")) if slow else None
+        art_pts = _sweep(make_art, predict, xs, ys, ss, grid, fs, progress)
         curves.append(_curve(method, "art", grid, art_pts, m))
         nat_pts = _sweep(native(twin, **same), predict, xs, ys, ss, grid, fs)
         art_curve = curves[-1]
