@@ -42,10 +42,9 @@ def mr_parts(rows: np.ndarray, config: MimoSystemConfig) -> tuple[np.ndarray, np
     s, n_cells, _, k, m = rows.shape
     p_tau = config.pilot_power_mw * config.tau_p
     with stage("mr: Psi rows + Levinson"):
-        x_rows = pilot_rows(rows, config)
-        toeplitz.first_column_of_inverse(x_rows)
-    with stage("mr: Psi^-1 (Levinson + Trench assembly)"):
-        psi_inv = toeplitz.inverse(x_rows)
+        x = toeplitz.first_column_of_inverse(pilot_rows(rows, config))
+    with stage("mr: Psi^-1 Trench assembly"):
+        psi_inv = toeplitz.inverse_from_first_column(x)
     own = np.arange(n_cells)
     with stage("mr: dense R_own"):
         r_own = gains_mod._flush(rows[:, own, own])

@@ -86,7 +86,12 @@ def inverse(row: np.ndarray) -> np.ndarray:
     Returns:
         ``complex128 [..., M, M]`` Hermitian inverses.
     """
-    x = first_column_of_inverse(row)
+    return inverse_from_first_column(first_column_of_inverse(row))
+
+
+def inverse_from_first_column(x: np.ndarray) -> np.ndarray:
+    """The Trench assembly of :func:`inverse` from the first column ``x`` of ``T⁻¹``
+    (:func:`first_column_of_inverse`): ``[..., M]`` → ``complex128 [..., M, M]``."""
     m = x.shape[-1]
     x = x / np.sqrt(np.real(x[..., :1]))
     y = np.zeros_like(x)
