@@ -58,3 +58,18 @@ def test_wide_sweep_scales_the_pgdm_step(trained_m1, power_data):
     scaled = attack_sweep({0: model}, x, ("PGDM",), eps, pmax, settings, scale_pgd_step=True)["success"]["PGDM"]
     assert paper[0] == paper[1]  # capped at 4 × 1 cm: a larger eps changes nothing
     assert scaled[1] > paper[1] and scaled[1] >= scaled[0]
+
+
+def test_success_counts_feasible_to_infeasible_pairs_over_all_cells_and_setups():
+    """The issue's definition: clean Σ ≤ Pmax and adversarial Σ > Pmax; rate = count / (L·N)."""
+    from amc_tf.runtime import keras
+
+    inp = keras.Input((2,))
+    model = keras.Model(inp, keras.layers.Dense(2, use_bias=False, trainable=False)(inp))
+    model.layers[-1].set_weights([np.array([[0.0, 1.0], [1.0, 0.0]], dtype="float32")])  # last output = x[:, 0]
+    x = np.array([[400.0, 0.0], [600.0, 0.0], [499.0, 0.0], [500.0, 0.0]], dtype="float32")
+    adv = np.array([[501.0, 0.0], [700.0, 0.0], [499.5, 0.0], [500.0, 0.0]], dtype="float32")
+    rates = success_rate({0: model, 1: model}, x, {0: adv, 1: x}, 500.0)
+    # cell 0: only setup 0 goes from feasible to infeasible (500 itself is feasible); cell 1: none
+    assert rates["success"] == pytest.approx(1 / 8)
+    assert rates["clean_feasible"] == pytest.approx(6 / 8) and rates["infeasible"] == pytest.approx(3 / 8)
