@@ -66,3 +66,46 @@ def test_art_baseline_refusals(tiny_model):
     probs = keras.Model(inp, keras.layers.Dense(4, activation="softmax")(keras.layers.Flatten()(inp)))
     with pytest.raises(ModelError, match="probabilities"):
         build_art_attack("fgsm", probs, budget=Budget.pnr(0))
+
+
+def _affine_classifier(n_classes: int = 5, window: int = 8) -> keras.Model:
+    """logits = W vec(x) + b with fixed weights; class 0 far below, the last class on top."""
+    g = np.random.default_rng(3)
+    inp = keras.Input((2, window))
+    dense = keras.layers.Dense(n_classes)
+    model = keras.Model(inp, dense(keras.layers.Flatten()(inp)))
+    bias = np.linspace(0.0, 0.4, n_classes).astype(np.float32)
+    bias[0], bias[-1] = -5.0, 3.0
+    dense.set_weights([(g.standard_normal((2 * window, n_classes)) * 10).astype(np.float32), bias])
+    return model
+
+
+def test_art_deepfool_is_exact_on_an_affine_model_when_a_class_is_left_out():
+    """ART 1.20.1 with nb_grads < C indexes logits by position in its class subset: with class 0
+    left out it took a zero step and returned x. Both DeepFools must give the closed form."""
+    model = _affine_classifier()
+    x = (np.random.default_rng(4).standard_normal((1, 2, 8)) * 1e-2).astype(np.float32)
+    w, b = (v.astype(np.float64) for v in model.layers[-1].get_weights())
+    f = x.reshape(1, -1).astype(np.float64) @ w + b
+    k = int(np.argmax(f))
+    assert k == 4 and int(np.argmin(f)) == 0
+    others = [c for c in range(1, 5) if c != k]  # the top-4 candidates: class 0 is left out
+    dist = min((f[0, k] - f[0, c]) / np.linalg.norm(w[:, k] - w[:, c]) for c in others)
+    y = np.array([k])
+    native = build_attack("deepfool", model, budget=None, candidates=4).generate(x, y)
+    art = build_art_attack("deepfool", model, budget=None, candidates=4, max_iter=5).generate(x, y)
+    for x_adv in (native, art):
+        assert np.argmax(model.predict(x_adv, verbose=0), axis=1)[0] != k
+        np.testing.assert_allclose(np.linalg.norm(x_adv - x), 1.02 * dist, rtol=1e-4)
+
+
+def test_art_uap_inner_deepfool_moves_a_single_example():
+    """ART's UAP runs DeepFool one example at a time with top-10 classes: with 11 classes one is
+    always left out (the bug above), and the vector stayed zero."""
+    model = _affine_classifier(n_classes=11)
+    x = (np.random.default_rng(4).standard_normal((1, 2, 8)) * 1e-2).astype(np.float32)
+    assert int(np.argmax(model.predict(x, verbose=0))) == 10
+    uap = build_art_attack("uap", model, budget=Budget.absolute(10.0))
+    x_adv = uap.generate(x, np.array([10]))
+    assert np.linalg.norm(uap.perturbation) > 0
+    assert np.argmax(model.predict(x_adv, verbose=0), axis=1)[0] != 10
