@@ -23,7 +23,7 @@ def attack_command(
 ) -> None:
     """Attack a trained classifier (native attacks and ART baselines over a PNR grid) and record
     the robustness report in MLflow; prints the run id and how to see it."""
-    from amc_tf.config.attack import EvaluateRobustnessConfig
+    from amc_tf.config.classifier import EvaluateRobustnessConfig
     from amc_tf.config.base import load_config, validate_config
 
     if config is not None:

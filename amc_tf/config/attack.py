@@ -1,5 +1,4 @@
-"""Configs of the attack suite, the robustness evaluation and the ``evaluate_robustness`` flow
-(design D4; references §6, §9, §10).
+"""Configs of the attack suite and the robustness evaluation (design D4; references §6, §9, §10).
 
 Closed sets are enums: :class:`AttackName` (the native attacks of ``amc_tf.attacks.ATTACKS``)
 and :class:`ArtBaseline` (the ART 1.20 methods of ``amc_tf.attacks.art_baseline``). Every attack's
@@ -15,9 +14,6 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from amc_tf.config.base import Frozen
-from amc_tf.config.data import SyntheticConfig
-from amc_tf.config.pipeline import DataSpec, SplitConfig
-from amc_tf.config.tracking import TrackingConfig
 
 
 class AttackName(str, enum.Enum):
@@ -174,42 +170,4 @@ class RobustnessConfig(Frozen):
     def _art_grid_inside(self) -> RobustnessConfig:
         if self.art_pnr_db is not None and not set(self.art_pnr_db) <= set(self.pnr_db):
             raise ValueError(f"art_pnr_db {self.art_pnr_db} must be a subset of pnr_db {self.pnr_db}")
-        return self
-
-
-def _quickstart_data() -> DataSpec:
-    """The dataset and split of ``configs/quickstart.yaml``, so that ``amc-tf attack --model-uri``
-    evaluates the quickstart model on its own held-out test split without a config file."""
-    return DataSpec(
-        synthetic=SyntheticConfig(family="rml2016", windows_per_key=150, seed=2016),
-        split=SplitConfig(train=0.6, val=0.1, test=0.3),
-    )
-
-
-class EvaluateRobustnessConfig(Frozen):
-    """The ``evaluate_robustness`` flow: one trained classifier, one robustness report in MLflow.
-
-    Attributes:
-        model_uri: The model: an MLflow model URI (``runs:/<id>/model``, ``models:/<name>@alias``)
-            or a bare training run id.
-        data: The evaluation data (same spec as the training flow's, so a synthetic dataset is
-            regenerated or read from the cache by its config hash).
-        split: Which split of ``data`` to evaluate (``all`` = the whole dataset).
-        robustness: Attacks, PNR grid, sizes and ART baselines.
-    """
-
-    kind: Literal["evaluate_robustness"] = "evaluate_robustness"
-    name: str = Field(default="evaluate_robustness", min_length=1)
-    seed: int = Field(default=0, ge=0)
-    model_uri: str | None = Field(default=None, min_length=1)
-    data: DataSpec = Field(default_factory=_quickstart_data)
-    split: Literal["train", "val", "test", "all"] = "test"
-    robustness: RobustnessConfig = RobustnessConfig()
-    tracking: TrackingConfig = TrackingConfig()
-    output_dir: str = "artifacts"
-
-    @model_validator(mode="after")
-    def _split_exists(self) -> EvaluateRobustnessConfig:
-        if self.split == "val" and self.data.split.val == 0:
-            raise ValueError("split 'val' requested but data.split.val is 0")
         return self

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from amc_tf.errors import ConfigError
 
@@ -32,6 +32,46 @@ class Frozen(BaseModel):
     def flat(self, prefix: str = "") -> dict[str, Any]:
         """Flatten to ``{"data.seed": 1, ...}`` (MLflow params)."""
         return flatten(self.model_dump(mode="json"), prefix)
+
+
+class TrackingConfig(Frozen):
+    """Where and how a flow records itself in MLflow (design D5).
+
+    Attributes:
+        experiment: MLflow experiment name (None = the pipeline kind).
+        uri: Tracking URI. None = ``$MLFLOW_TRACKING_URI`` if set, else the embedded
+            ``sqlite:///mlruns/mlflow.db`` store with artifacts under ``./mlruns``.
+        register_models: Register the resulting models in the MLflow model registry.
+        log_models: Log trained Keras models as MLflow artifacts.
+    """
+
+    experiment: str | None = Field(default=None, min_length=1)
+    uri: str | None = Field(default=None, min_length=1)
+    register_models: bool = True
+    log_models: bool = True
+
+
+class PipelineBase(Frozen):
+    """What every pipeline config has (the flow is picked by ``kind``).
+
+    Attributes:
+        kind: The pipeline kind (each subclass narrows it to one literal).
+        name: Run name; also the prefix of registered model names.
+        seed: Root seed of the whole run (same config and seed, same numbers on CPU).
+        tracking: Where and how the run is recorded in MLflow.
+        output_dir: Local folder of the run's files (``<output_dir>/<parent run id>/``).
+    """
+
+    kind: str
+    name: str = Field(default="pipeline", min_length=1)
+    seed: int = Field(default=0, ge=0)
+    tracking: TrackingConfig = TrackingConfig()
+    output_dir: str = "artifacts"
+
+    @property
+    def experiment(self) -> str:
+        """The MLflow experiment (one per pipeline kind unless the config names one)."""
+        return self.tracking.experiment or self.kind
 
 
 def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
@@ -96,12 +136,11 @@ def apply_overrides(data: dict, overrides: list[str] | None) -> dict:
     return out
 
 
-def load_config(path: str | Path, model: type[M], overrides: list[str] | None = None) -> M:
-    """Read a YAML file, apply ``overrides`` (``section.field=value``) and validate into ``model``.
+def read_yaml(path: str | Path, overrides: list[str] | None = None) -> tuple[Any, str]:
+    """Read a YAML file and apply ``overrides``; returns ``(data, source description)``.
 
     Raises:
-        ConfigError: the file is missing, is not YAML, or does not validate (the message names
-            the file and each offending field).
+        ConfigError: the file is missing or is not YAML, or an override is malformed.
     """
     path = Path(path)
     if not path.is_file():
@@ -117,4 +156,15 @@ def load_config(path: str | Path, model: type[M], overrides: list[str] | None = 
             raise ConfigError(f"invalid config {path}: expected a mapping at the top level")
         data = apply_overrides(data, overrides)
         source += f" (with overrides {overrides})"
+    return data, source
+
+
+def load_config(path: str | Path, model: type[M], overrides: list[str] | None = None) -> M:
+    """Read a YAML file, apply ``overrides`` (``section.field=value``) and validate into ``model``.
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or does not validate (the message names
+            the file and each offending field).
+    """
+    data, source = read_yaml(path, overrides)
     return validate_config(model, data, source)

@@ -18,9 +18,8 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from amc_tf.config.base import Frozen
-from amc_tf.config.pipeline import DataSpec
-from amc_tf.config.tracking import TrackingConfig
+from amc_tf.config.base import Frozen, PipelineBase
+from amc_tf.config.data import DataSpec
 from amc_tf.config.train import ModelConfig, TrainConfig
 
 
@@ -114,7 +113,7 @@ class CompressEvalConfig(Frozen):
     headline_snr: int = 10
 
 
-class CompressConfig(Frozen):
+class CompressConfig(PipelineBase):
     """The ``compress`` flow (module docstring).
 
     Windows are used at their own scale. Every model the flow builds (teacher and students)
@@ -126,7 +125,6 @@ class CompressConfig(Frozen):
 
     kind: Literal["compress"] = "compress"
     name: str = Field(default="compress", min_length=1)
-    seed: int = Field(default=0, ge=0)
     data: DataSpec = DataSpec()
     teacher: ModelConfig = ModelConfig(name="inception")
     student: ModelConfig = ModelConfig(name="vtcnn2")
@@ -137,8 +135,6 @@ class CompressConfig(Frozen):
     tfmot: TfmotConfig | None = TfmotConfig()
     export: ExportConfig | None = ExportConfig()
     evaluation: CompressEvalConfig = CompressEvalConfig()
-    tracking: TrackingConfig = TrackingConfig()
-    output_dir: str = "artifacts"
 
     @model_validator(mode="before")
     @classmethod

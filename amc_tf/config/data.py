@@ -1,4 +1,5 @@
-"""Typed configuration of the synthetic RadioML generator (:mod:`amc_tf.data.synthetic`).
+"""Typed configuration of the classifier data: the synthetic RadioML generator
+(:mod:`amc_tf.data.synthetic`), file datasets and the stratified split.
 
 Defaults reproduce the RML2016.10a recipe (references §1.2): 1000 windows per (class, SNR) key,
 GNU Radio ``dynamic_channel_model(200e3, 0.01, 50, 0.01, 0.5e3, 8, fD=1, LOS, K=4,
@@ -160,3 +161,53 @@ class SyntheticConfig(Frozen):
     def resolved_window(self) -> int:
         """Samples per window."""
         return self.window if self.window is not None else self.spec.window
+
+
+class SplitConfig(Frozen):
+    """Stratified (class, SNR) split fractions. ``val = 0`` uses the test set for validation, as
+    the VT-CNN2 notebook does (its 50/50 split); give ``val > 0`` for a held-out validation set."""
+
+    train: float = Field(default=0.5, gt=0, lt=1)
+    val: float = Field(default=0.0, ge=0, lt=1)
+    test: float = Field(default=0.5, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _sums_to_one(self) -> SplitConfig:
+        total = self.train + self.val + self.test
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"train + val + test must equal 1, got {total:.6g}")
+        return self
+
+
+class DataSpec(Frozen):
+    """Where the data comes from: the synthetic generator (default) or an imported ``.npz``.
+
+    Attributes:
+        synthetic: Generator settings (used when ``path`` is None).
+        path: A dataset written by ``amc-tf data import`` / ``data generate``.
+        classes: Optional subset of class names (``path`` datasets).
+        snrs: Optional subset of SNR labels in dB (``path`` datasets).
+        split: Split fractions.
+        cache_dir: Where generated datasets are cached, keyed by the generator config hash.
+    """
+
+    synthetic: SyntheticConfig | None = None
+    path: str | None = None
+    classes: list[str] | None = None
+    snrs: list[int] | None = None
+    split: SplitConfig = SplitConfig()
+    cache_dir: str = ".cache/datasets"
+
+    @model_validator(mode="after")
+    def _one_source(self) -> DataSpec:
+        if self.synthetic is not None and self.path is not None:
+            raise ValueError("give either data.synthetic or data.path, not both")
+        if self.path is None and (self.classes is not None or self.snrs is not None):
+            raise ValueError("data.classes / data.snrs select from a file dataset; for synthetic data set them under data.synthetic")
+        return self
+
+    def generator(self) -> SyntheticConfig | None:
+        """The effective generator config (defaults when neither source is given)."""
+        if self.path is not None:
+            return None
+        return self.synthetic if self.synthetic is not None else SyntheticConfig()

@@ -14,8 +14,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from amc_tf.config.base import Frozen
-from amc_tf.config.tracking import TrackingConfig
+from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.errors import ConfigError
 
 
@@ -260,16 +259,14 @@ class MimoAdversarialConfig(Frozen):
     mix_clean: bool = True
 
 
-class MimoPipelineConfig(Frozen):
+class MimoPipelineConfig(PipelineBase):
     """The ``mimo`` flow: data → M1/M2 per cell → attacks → adversarial training → transfer → sum SE."""
 
     kind: Literal["mimo"] = "mimo"
     name: str = Field(default="mimo", min_length=1)
-    seed: int = Field(default=0, ge=0)
     system: MimoSystemConfig = MimoSystemConfig()
     gains: GainsConfig = GainsConfig()
     data: MimoDataConfig = MimoDataConfig()
     train: MimoTrainConfig = MimoTrainConfig()
     attack: MimoAttackConfig = MimoAttackConfig()
     adversarial: MimoAdversarialConfig = MimoAdversarialConfig()
-    tracking: TrackingConfig = TrackingConfig()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from amc_tf.config.pipeline import DataSpec
+from amc_tf.config.data import DataSpec
 from amc_tf.data.dataset import IQDataset, load_dataset, save_dataset
 from amc_tf.errors import DatasetError
 
