@@ -33,7 +33,9 @@ def config_hash(config: Any) -> str:
         config: A pydantic model, a mapping/list/tuple of JSON-able values and models, or a
             string (hashed as is).
     """
-    payload = config if isinstance(config, str) else json.dumps(_jsonable(config), sort_keys=True, separators=(",", ":"))
+    payload = (
+        config if isinstance(config, str) else json.dumps(_jsonable(config), sort_keys=True, separators=(",", ":"))
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:HASH_DIGITS]
 
 
@@ -44,12 +46,12 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), (str, int, float)):
+    if hasattr(value, "value") and isinstance(value.value, (str, int, float)):
         return value.value  # enums
     return value
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module_files(name: str) -> tuple[Path, ...]:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:

@@ -9,15 +9,16 @@ own ``amc_tf/commands/<area>.py`` module exposing ``app: typer.Typer`` or plain 
 
 from __future__ import annotations
 
-import amc_tf  # noqa: F401  (runtime first: Keras flavour, D1)
-
 import sys
 
 import typer
 
+import amc_tf  # noqa: F401  (runtime first: Keras flavour, D1)
 from amc_tf.errors import AmcError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="amc-tf: small and robust wireless deep-learning models.")
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="amc-tf: small and robust wireless deep-learning models."
+)
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
 data_app = typer.Typer(no_args_is_help=True, help="Generate, import and inspect datasets.")
 app.add_typer(bench_app, name="bench")

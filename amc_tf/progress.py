@@ -38,7 +38,16 @@ class Progress:
         stream: Where to write (default stderr).
     """
 
-    def __init__(self, label: str, total: int, *, enabled: bool = True, every_s: float = 10.0, unit: str = "", stream: TextIO | None = None):
+    def __init__(
+        self,
+        label: str,
+        total: int,
+        *,
+        enabled: bool = True,
+        every_s: float = 10.0,
+        unit: str = "",
+        stream: TextIO | None = None,
+    ):
         if total < 0:
             raise ValueError(f"total must be >= 0, got {total}")
         self.label, self.total, self.enabled, self.every_s, self.unit = label, int(total), enabled, every_s, unit

@@ -46,7 +46,15 @@ def main() -> None:
         paths["adversarial"] = stages.train_robust(cfg, data["train"]["path"], standard["path"])["path"]
     test = ds_mod.load(data["test"]["path"])
     x, pmax = test.features(), cfg.system.pmax_mw
-    out: dict = {"config": args.config, "n_test": len(test), "pmax_mw": pmax, "optimal": {}, "margins": {}, "finite_difference": {}, "wide": {}}
+    out: dict = {
+        "config": args.config,
+        "n_test": len(test),
+        "pmax_mw": pmax,
+        "optimal": {},
+        "margins": {},
+        "finite_difference": {},
+        "wide": {},
+    }
     for prec in cfg.gains.precoders:
         out["optimal"][prec.value] = optimal_budget_use(test.power(prec), pmax)
     for training, path in paths.items():
@@ -58,14 +66,23 @@ def main() -> None:
             grad = FGSM(m0, eps=0.0).gradient(x)
             h = 0.01
             fd = (predicted_total(m0, x + h * np.sign(grad)) - predicted_total(m0, x)) / h
-            out["finite_difference"][name] = {"median_fd_mw_per_m": float(np.median(fd)), "median_grad_l1_mw_per_m": float(np.median(np.abs(grad).sum(axis=1)))}
+            out["finite_difference"][name] = {
+                "median_fd_mw_per_m": float(np.median(fd)),
+                "median_grad_l1_mw_per_m": float(np.median(np.abs(grad).sum(axis=1))),
+            }
             sweep = attack_sweep(models, x, ("FGSM", "PGDM", "MIFGSM", "RANDOM"), WIDE, pmax, cfg.attack, seed=cfg.seed)
             pgd_scaled = []
             for eps in WIDE:
                 scaled = MimoAttackConfig(**{**cfg.attack.model_dump(), "pgd_step_m": eps / 8.0})
-                pgd_scaled.append(attack_sweep(models, x, ("PGDM",), (eps,), pmax, scaled, seed=cfg.seed)["success"]["PGDM"][0])
+                pgd_scaled.append(
+                    attack_sweep(models, x, ("PGDM",), (eps,), pmax, scaled, seed=cfg.seed)["success"]["PGDM"][0]
+                )
             sweep["success"]["PGDM(alpha=eps/8)"] = pgd_scaled
-            out["wide"][name] = {"clean_feasible": sweep["clean_feasible"], "eps_m": list(WIDE), "success": sweep["success"]}
+            out["wide"][name] = {
+                "clean_feasible": sweep["clean_feasible"],
+                "eps_m": list(WIDE),
+                "success": sweep["success"],
+            }
     out["seconds"] = time.perf_counter() - t0
     text = json.dumps(out, indent=1)
     if args.out:

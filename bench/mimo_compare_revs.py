@@ -48,7 +48,14 @@ def run(tree: str, n: int, antennas: int, out: str) -> dict:
     """One measurement with the ``amc_tf`` package found in ``tree`` (run from a neutral directory,
     so that the current one does not shadow it)."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=tree + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    res = subprocess.run([sys.executable, "-c", WORKER, str(n), out, str(antennas)], env=env, cwd=os.path.dirname(out), capture_output=True, text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", WORKER, str(n), out, str(antennas)],
+        env=env,
+        cwd=os.path.dirname(out),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -70,13 +77,19 @@ def main() -> None:
             for name, path in versions.items():
                 t = run(path, args.setups, args.antennas, os.path.join(tmp, f"{r}-{name.replace(' ', '_')}.npz"))
                 result[name]["package"] = t["package"]
-                result[name]["rounds"].append({"setups_per_cpu_s": args.setups / t["cpu_s"], "setups_per_wall_s": args.setups / t["wall_s"]})
+                result[name]["rounds"].append(
+                    {"setups_per_cpu_s": args.setups / t["cpu_s"], "setups_per_wall_s": args.setups / t["wall_s"]}
+                )
         for name in versions:
             rates = [x["setups_per_cpu_s"] for x in result[name]["rounds"]]
             result[name]["median_setups_per_cpu_s"] = float(np.median(rates))
         old, new = (np.load(os.path.join(tmp, f"0-{n.replace(' ', '_')}.npz")) for n in versions)
-        result["max_rel_diff"] = {k: float(np.max(np.abs(new[k] - old[k]) / np.maximum(np.abs(old[k]), 1e-300))) for k in ("a", "b", "rho")}
-        result["speedup_cpu"] = result["working tree"]["median_setups_per_cpu_s"] / result[args.rev]["median_setups_per_cpu_s"]
+        result["max_rel_diff"] = {
+            k: float(np.max(np.abs(new[k] - old[k]) / np.maximum(np.abs(old[k]), 1e-300))) for k in ("a", "b", "rho")
+        }
+        result["speedup_cpu"] = (
+            result["working tree"]["median_setups_per_cpu_s"] / result[args.rev]["median_setups_per_cpu_s"]
+        )
         result.update({"setups": args.setups, "antennas": args.antennas, "load_average_1min": os.getloadavg()[0]})
     print(json.dumps(result, indent=1))
 

@@ -104,8 +104,15 @@ def main() -> None:
         with stage("solver (max-product, batched)"):
             max_product_power(a, b, system.pmax_mw)
         total = (time.perf_counter() - w_all, time.process_time() - c_all)
-    table = {name: {"wall_s": round(w, 4), "cpu_s": round(c, 4), "ms_per_setup_cpu": round(1e3 * c / args.setups, 3)} for name, (w, c) in TIMES.items()}
-    table["TOTAL"] = {"wall_s": round(total[0], 4), "cpu_s": round(total[1], 4), "setups_per_cpu_s": round(args.setups / total[1], 1)}
+    table = {
+        name: {"wall_s": round(w, 4), "cpu_s": round(c, 4), "ms_per_setup_cpu": round(1e3 * c / args.setups, 3)}
+        for name, (w, c) in TIMES.items()
+    }
+    table["TOTAL"] = {
+        "wall_s": round(total[0], 4),
+        "cpu_s": round(total[1], 4),
+        "setups_per_cpu_s": round(args.setups / total[1], 1),
+    }
     print(json.dumps(table, indent=1))
 
 

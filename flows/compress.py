@@ -94,7 +94,9 @@ def train_stage(config: CompressConfig, data: dict, role: str, parent_run_id: st
     """Train the teacher or the standard student f_S on hard labels."""
     set_seed(config.seed)
     splits = _splits(config, data["path"])
-    spec, recipe = (config.teacher, config.teacher_train) if role == "teacher" else (config.student, config.student_train)
+    spec, recipe = (
+        (config.teacher, config.teacher_train) if role == "teacher" else (config.student, config.student_train)
+    )
     with runs.child_run(role, parent_run_id=parent_run_id):
         train = splits["train"]
         model = _build(spec, train)
@@ -113,8 +115,14 @@ def distill_stage(config: CompressConfig, data: dict, teacher: dict, parent_run_
     with runs.child_run("distill", parent_run_id=parent_run_id, params=config.distill.model_dump()):
         train = splits["train"]
         student = _build(config.student, train)
-        result = distill_student(student, _load(teacher["path"]), train, splits.get("val", splits["test"]),
-                                 config.distill, config.student_train)
+        result = distill_student(
+            student,
+            _load(teacher["path"]),
+            train,
+            splits.get("val", splits["test"]),
+            config.distill,
+            config.student_train,
+        )
         _log_history(result.history, f"distillation ({config.distill.method})")
         runs.log_metrics(result.summary())
         return _save_and_log(config, student, "f_D", out_dir)
@@ -127,17 +135,30 @@ def nettrim_stage(config: CompressConfig, data: dict, distilled: dict, parent_ru
     train = _splits(config, data["path"])["train"]
     idx = sample_windows(len(train), nt.samples, config.seed)
     with runs.child_run("nettrim", parent_run_id=parent_run_id, params=nt.model_dump()):
-        pruned, report = nettrim_dense(_load(distilled["path"]), nt.layer, train.x[idx], eta=nt.eta, rho=nt.rho,
-                                       warm_start=nt.warm_start, max_iter=nt.max_iter, tol=nt.tol, progress=True)
+        pruned, report = nettrim_dense(
+            _load(distilled["path"]),
+            nt.layer,
+            train.x[idx],
+            eta=nt.eta,
+            rho=nt.rho,
+            warm_start=nt.warm_start,
+            max_iter=nt.max_iter,
+            tol=nt.tol,
+            progress=True,
+        )
         runs.log_metrics({k: float(v) for k, v in report.to_dict().items() if isinstance(v, (int, float, bool))})
         runs.log_json(report.to_dict(), "nettrim_report.json")
-        print(f"nettrim: {report.layer} sparsity {report.sparsity:.4f} ({report.nonzero:,} of {report.weights:,}), "
-              f"relative output error {report.relative_output_error:.4f}, {report.iterations} iterations, {report.seconds:.1f} s")
+        print(
+            f"nettrim: {report.layer} sparsity {report.sparsity:.4f} ({report.nonzero:,} of {report.weights:,}), "
+            f"relative output error {report.relative_output_error:.4f}, {report.iterations} iterations, {report.seconds:.1f} s"
+        )
         return {**_save_and_log(config, pruned, "f_P", out_dir), "report": report.to_dict()}
 
 
 @task(name="tfmot")
-def tfmot_stage(config: CompressConfig, data: dict, distilled: dict, sparsity: float, parent_run_id: str, out_dir: str) -> dict:
+def tfmot_stage(
+    config: CompressConfig, data: dict, distilled: dict, sparsity: float, parent_run_id: str, out_dir: str
+) -> dict:
     """TF-MOT gradual magnitude pruning of f_D with fine-tuning: f_T."""
     from amc_tf.prune.tfmot import prune_magnitude
 
@@ -146,9 +167,18 @@ def tfmot_stage(config: CompressConfig, data: dict, distilled: dict, sparsity: f
     splits = _splits(config, data["path"])
     train, val = splits["train"], splits.get("val", splits["test"])
     with runs.child_run("tfmot", parent_run_id=parent_run_id, params={**tc.model_dump(), "resolved_target": sparsity}):
-        pruned = prune_magnitude(_load(distilled["path"]), train.x, train.y, target_sparsity=sparsity, layers=tc.layers,
-                                 epochs=tc.epochs, batch_size=tc.batch_size, learning_rate=tc.learning_rate,
-                                 frequency=tc.frequency, validation_data=(val.x, val.y))
+        pruned = prune_magnitude(
+            _load(distilled["path"]),
+            train.x,
+            train.y,
+            target_sparsity=sparsity,
+            layers=tc.layers,
+            epochs=tc.epochs,
+            batch_size=tc.batch_size,
+            learning_rate=tc.learning_rate,
+            frequency=tc.frequency,
+            validation_data=(val.x, val.y),
+        )
         zeros = sum(int(np.sum(pruned.get_layer(n).get_weights()[0] == 0)) for n in (tc.layers or []))
         runs.log_metrics({"target_sparsity": sparsity, "zeros_in_pruned_kernels": zeros})
         return _save_and_log(config, pruned, "f_T", out_dir)
@@ -161,8 +191,11 @@ def export_stage(config: CompressConfig, data: dict, models: dict[str, str], par
     test = _splits(config, data["path"])["test"]
     at = test.subset(test.snr == ex.snr)
     with runs.child_run("export", parent_run_id=parent_run_id):
-        rows = [size_row(role, _load(path), Path(out_dir) / f"{role}.tflite", at.x, at.y, repeats=ex.latency_repeats)
-                for role, path in models.items() if role != "teacher"]
+        rows = [
+            size_row(role, _load(path), Path(out_dir) / f"{role}.tflite", at.x, at.y, repeats=ex.latency_repeats)
+            for role, path in models.items()
+            if role != "teacher"
+        ]
         table = format_table(rows, accuracy_label=f"acc @ {ex.snr} dB")
         result = {"rows": [r.to_dict() for r in rows], "snr": ex.snr, "n_windows": len(at)}
         by = {r.model: r for r in rows}
@@ -181,7 +214,9 @@ def export_stage(config: CompressConfig, data: dict, models: dict[str, str], par
 
 
 @task(name="evaluate")
-def evaluate_stage(config: CompressConfig, data: dict, models: dict[str, str], parent_run_id: str, out_dir: str) -> dict:
+def evaluate_stage(
+    config: CompressConfig, data: dict, models: dict[str, str], parent_run_id: str, out_dir: str
+) -> dict:
     """Per-SNR accuracy and macro-F1 curves, per-class P/R/F1, confusion matrices, per model."""
     ev = config.evaluation
     test = _splits(config, data["path"])["test"]
@@ -199,21 +234,37 @@ def evaluate_stage(config: CompressConfig, data: dict, models: dict[str, str], p
             rep = evaluate_predictions(test.y, pred, test.snr, test.classes, focus_snr=None).to_dict()
             rep["confusion_by_snr"] = {
                 s: confusion_matrix(test.y[test.snr == s], pred[test.snr == s], labels=labels).tolist()
-                for s in ev.confusion_snrs if np.any(test.snr == s)
+                for s in ev.confusion_snrs
+                if np.any(test.snr == s)
             }
             for s, cm in rep["confusion_by_snr"].items():
                 runs.log_figure(plot_confusion(cm, test.classes, f"{role} at {s} dB"), f"confusion_{role}_{s}dB.png")
             reports[role] = rep
-            summary[role] = {"accuracy": rep["accuracy"], f"accuracy_{ev.headline_snr}dB": rep["accuracy_by_snr"].get(ev.headline_snr)}
-            runs.log_metrics({f"{role}_accuracy": rep["accuracy"],
-                              **{f"{role}_acc_snr_{s}".replace("-", "m"): a for s, a in rep["accuracy_by_snr"].items()},
-                              **{f"{role}_f1_snr_{s}".replace("-", "m"): f for s, f in rep["f1_by_snr"].items()}})
-        runs.log_figure(plot_accuracy_vs_snr({r: v["accuracy_by_snr"] for r, v in reports.items()}, "Accuracy vs SNR"), "accuracy_vs_snr.png")
-        runs.log_figure(plot_accuracy_vs_snr({r: v["f1_by_snr"] for r, v in reports.items()}, "Macro F1 vs SNR", ylabel="macro F1"), "f1_vs_snr.png")
+            summary[role] = {
+                "accuracy": rep["accuracy"],
+                f"accuracy_{ev.headline_snr}dB": rep["accuracy_by_snr"].get(ev.headline_snr),
+            }
+            runs.log_metrics(
+                {
+                    f"{role}_accuracy": rep["accuracy"],
+                    **{f"{role}_acc_snr_{s}".replace("-", "m"): a for s, a in rep["accuracy_by_snr"].items()},
+                    **{f"{role}_f1_snr_{s}".replace("-", "m"): f for s, f in rep["f1_by_snr"].items()},
+                }
+            )
+        runs.log_figure(
+            plot_accuracy_vs_snr({r: v["accuracy_by_snr"] for r, v in reports.items()}, "Accuracy vs SNR"),
+            "accuracy_vs_snr.png",
+        )
+        runs.log_figure(
+            plot_accuracy_vs_snr({r: v["f1_by_snr"] for r, v in reports.items()}, "Macro F1 vs SNR", ylabel="macro F1"),
+            "f1_vs_snr.png",
+        )
         runs.log_json(reports, "classification_reports.json")
         write_json(Path(out_dir) / "classification_reports.json", reports)
         for role, s in summary.items():
-            print(f"evaluate: {role:8s} accuracy {s['accuracy']:.4f}, at {ev.headline_snr} dB {s[f'accuracy_{ev.headline_snr}dB']}")
+            print(
+                f"evaluate: {role:8s} accuracy {s['accuracy']:.4f}, at {ev.headline_snr} dB {s[f'accuracy_{ev.headline_snr}dB']}"
+            )
         return summary
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from amc_tf.config.attack import EvaluateRobustnessConfig
+from amc_tf.config.classifier import EvaluateRobustnessConfig
 from amc_tf.data.cache import materialise
 from amc_tf.data.dataset import IQDataset, load_dataset
 from amc_tf.data.splits import stratified_split
@@ -63,8 +63,10 @@ def robustness_stage(config: EvaluateRobustnessConfig, data: dict, parent_run_id
         for name, fig in report_figures(report).items():
             runs.log_figure(fig, name)
         path = report.save(Path(out_dir) / "robustness_report.json")
-        print(f"robustness: clean {report.clean_accuracy:.3f}; worst case {report.worst_case[0]:.3f} at {report.pnr_db[0]:g} dB "
-              f"... {report.worst_case[-1]:.3f} at {report.pnr_db[-1]:g} dB; audit {'ok' if report.audit_ok else 'FAILED'}")
+        print(
+            f"robustness: clean {report.clean_accuracy:.3f}; worst case {report.worst_case[0]:.3f} at {report.pnr_db[0]:g} dB "
+            f"... {report.worst_case[-1]:.3f} at {report.pnr_db[-1]:g} dB; audit {'ok' if report.audit_ok else 'FAILED'}"
+        )
         return {
             "run_id": run.info.run_id,
             "report_path": str(path),
@@ -89,7 +91,9 @@ def evaluate_robustness(config: EvaluateRobustnessConfig) -> dict:
         runs.set_tags({"data_fingerprint": data["fingerprint"]})
         result = robustness_stage(config, data, pid, str(Path(config.output_dir) / pid))
         wall = time.perf_counter() - t0
-        runs.log_metrics({"clean_accuracy": result["clean_accuracy"], "audit_ok": float(result["audit_ok"]), "wall_seconds": wall})
+        runs.log_metrics(
+            {"clean_accuracy": result["clean_accuracy"], "audit_ok": float(result["audit_ok"]), "wall_seconds": wall}
+        )
     return {
         "run_id": pid,
         "experiment": experiment,

@@ -26,11 +26,19 @@ def data_stage(config: MimoPipelineConfig, parent_run_id: str) -> dict:
     with runs.child_run("data", parent_run_id=parent_run_id):
         out = {split: stages.ensure_split(config, split) for split in ("train", "test")}
         for split, info in out.items():
-            runs.log_metrics({f"{split}_setups": info["n_setups"], f"{split}_seconds": info["seconds"], f"{split}_cache_hit": float(info["cache_hit"])})
+            runs.log_metrics(
+                {
+                    f"{split}_setups": info["n_setups"],
+                    f"{split}_seconds": info["seconds"],
+                    f"{split}_cache_hit": float(info["cache_hit"]),
+                }
+            )
             if info["setups_per_s"]:
                 runs.log_metrics({f"{split}_setups_per_s": info["setups_per_s"]})
         runs.set_tags({"data_fingerprint": out["train"]["fingerprint"], "test_fingerprint": out["test"]["fingerprint"]})
-        print(f"data: {out['train']['n_setups']} train / {out['test']['n_setups']} test setups ({out['train']['path']})")
+        print(
+            f"data: {out['train']['n_setups']} train / {out['test']['n_setups']} test setups ({out['train']['path']})"
+        )
         return out
 
 
@@ -48,7 +56,9 @@ def train_stage(config: MimoPipelineConfig, data: dict, parent_run_id: str) -> d
 @task(name="adversarial_training")
 def adversarial_stage(config: MimoPipelineConfig, data: dict, standard: dict, parent_run_id: str) -> dict:
     """PGDM adversarial training of every model; the robust models are logged and registered."""
-    with runs.child_run("adversarial_training", parent_run_id=parent_run_id, params={"eps_m": config.adversarial.eps_m}):
+    with runs.child_run(
+        "adversarial_training", parent_run_id=parent_run_id, params={"eps_m": config.adversarial.eps_m}
+    ):
         out = stages.train_robust(config, data["train"]["path"], standard["path"])
         _log_model_set(out, "adversarial")
         if config.tracking.log_models:
@@ -63,7 +73,9 @@ def adversarial_stage(config: MimoPipelineConfig, data: dict, standard: dict, pa
 
 
 @task(name="attacks")
-def attack_stage(config: MimoPipelineConfig, data: dict, standard: dict, robust: dict | None, parent_run_id: str) -> dict:
+def attack_stage(
+    config: MimoPipelineConfig, data: dict, standard: dict, robust: dict | None, parent_run_id: str
+) -> dict:
     """White-box FGSM / PGDM / MI-FGSM / random sweeps on standard and robust models, and the
     diagnostics behind them (:func:`amc_tf.mimo.stages.budget_margins`)."""
     with runs.child_run("attacks", parent_run_id=parent_run_id):
@@ -94,10 +106,14 @@ def transfer_stage(config: MimoPipelineConfig, data: dict, standard: dict, paren
 
 
 @task(name="sum_se")
-def sumse_stage(config: MimoPipelineConfig, data: dict, standard: dict, robust: dict | None, parent_run_id: str) -> dict:
+def sumse_stage(
+    config: MimoPipelineConfig, data: dict, standard: dict, robust: dict | None, parent_run_id: str
+) -> dict:
     """Sum-SE CDFs: optimal, DNN, FGSM/PGDM + re-scaling, adversarial training + re-scaling."""
     with runs.child_run("sum_se", parent_run_id=parent_run_id, params={"eps_m": config.attack.sumse_eps_m}):
-        panels, summary = stages.sum_se_view(config, data["test"]["path"], standard["path"], robust["path"] if robust else None)
+        panels, summary = stages.sum_se_view(
+            config, data["test"]["path"], standard["path"], robust["path"] if robust else None
+        )
         runs.log_json(summary, "sum_se_summary.json")
         runs.log_json({p: {c: v for c, v in conds.items()} for p, conds in panels.items()}, "sum_se_samples.json")
         runs.log_figure(plot_sum_se_cdf(panels), "sum_se_cdf.png")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from amc_tf.config.pipeline import TrainClassifierConfig
+from amc_tf.config.classifier import TrainClassifierConfig
 from amc_tf.data.cache import materialise
 from amc_tf.data.dataset import load_dataset
 from amc_tf.data.splits import stratified_split
@@ -43,7 +43,9 @@ def data_stage(config: TrainClassifierConfig, parent_run_id: str) -> dict:
         runs.set_tags({"data_fingerprint": fp, "cache_hit": str(hit), "data_path": str(path)})
         runs.log_metrics({"n_windows": len(ds), "seconds": seconds, "cache_hit": float(hit)})
         runs.log_json(ds.manifest, "data_manifest.json")
-        print(f"data: {len(ds)} windows, {len(ds.classes)} classes, {'cache hit' if hit else f'generated in {seconds:.1f} s'} ({path})")
+        print(
+            f"data: {len(ds)} windows, {len(ds.classes)} classes, {'cache hit' if hit else f'generated in {seconds:.1f} s'} ({path})"
+        )
         return {"path": str(path), "fingerprint": fp, "cache_hit": hit, "n": len(ds), "run_id": run.info.run_id}
 
 
@@ -92,7 +94,9 @@ def evaluate_stage(config: TrainClassifierConfig, data: dict, trained: dict, par
         metrics[f"test_acc_snr_ge_{ev.headline_snr_min}".replace("-", "m")] = headline
         runs.log_metrics(metrics)
         runs.log_json(report.to_dict(), "classification_report.json")
-        runs.log_figure(plot_accuracy_vs_snr({model.name: report.accuracy_by_snr}, "Test accuracy vs SNR"), "accuracy_vs_snr.png")
+        runs.log_figure(
+            plot_accuracy_vs_snr({model.name: report.accuracy_by_snr}, "Test accuracy vs SNR"), "accuracy_vs_snr.png"
+        )
         runs.log_figure(plot_confusion(report.confusion, report.classes, "Confusion (all SNRs)"), "confusion_all.png")
         if report.confusion_focus is not None:
             runs.log_figure(
@@ -100,7 +104,12 @@ def evaluate_stage(config: TrainClassifierConfig, data: dict, trained: dict, par
                 f"confusion_{ev.focus_snr}dB.png",
             )
         print(f"evaluate: accuracy {report.accuracy:.4f} overall, {headline:.4f} for SNR >= {ev.headline_snr_min} dB")
-        return {"accuracy": report.accuracy, "headline_accuracy": headline, "accuracy_by_snr": report.accuracy_by_snr, "run_id": run.info.run_id}
+        return {
+            "accuracy": report.accuracy,
+            "headline_accuracy": headline,
+            "accuracy_by_snr": report.accuracy_by_snr,
+            "run_id": run.info.run_id,
+        }
 
 
 @flow(name="train_classifier", log_prints=True)
@@ -120,7 +129,9 @@ def train_classifier(config: TrainClassifierConfig) -> dict:
         runs.log_metrics(
             {
                 "test_accuracy": evaluated["accuracy"],
-                f"test_acc_snr_ge_{config.evaluation.headline_snr_min}".replace("-", "m"): evaluated["headline_accuracy"],
+                f"test_acc_snr_ge_{config.evaluation.headline_snr_min}".replace("-", "m"): evaluated[
+                    "headline_accuracy"
+                ],
                 "wall_seconds": wall,
             }
         )

@@ -19,8 +19,9 @@ os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{_SESSION_TMP / 'mlruns' / 'mlfl
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import amc_tf  # noqa: E402,F401  (Keras flavour before anything imports TF)
 import pytest  # noqa: E402
+
+import amc_tf  # noqa: E402,F401  (Keras flavour before anything imports TF)
 
 
 @pytest.fixture(scope="session")

@@ -51,7 +51,14 @@ ATTACKS: dict[str, Callable[..., Attack]] = {
 }
 
 #: The native attack each ART baseline (``amc_tf.attacks.art_baseline``) is compared with.
-NATIVE_COUNTERPART = {"fgm": "fgm", "fgsm": "fgsm", "pgd_l2": "pgd_l2", "pgd_linf": "pgd_linf", "deepfool": "deepfool", "uap": "uap_iterative"}
+NATIVE_COUNTERPART = {
+    "fgm": "fgm",
+    "fgsm": "fgsm",
+    "pgd_l2": "pgd_l2",
+    "pgd_linf": "pgd_linf",
+    "deepfool": "deepfool",
+    "uap": "uap_iterative",
+}
 
 #: Attacks that are controls, not adversarial (excluded from worst-case accuracy).
 CONTROLS = frozenset({"noise_gaussian", "noise_sign"})

@@ -133,7 +133,9 @@ class ArtAttack(Attack):
         seed: int = 0,
     ):
         if method not in ART_METHODS or method == "uap":
-            raise AttackError(f"ART method must be one of {[m for m in ART_METHODS if m != 'uap']} (uap: ArtUniversal), got {method!r}")
+            raise AttackError(
+                f"ART method must be one of {[m for m in ART_METHODS if m != 'uap']} (uap: ArtUniversal), got {method!r}"
+            )
         self.method = method
         self.needs_class_gradients = self.minimal = method == "deepfool"
         norm = Norm.LINF if method in ("fgsm", "pgd_linf") else Norm.L2
@@ -170,7 +172,11 @@ class ArtAttack(Attack):
         if self.method in ("fgm", "fgsm"):
             return FastGradientMethod(self.classifier, norm=p, eps=eps, eps_step=eps, batch_size=self.batch_size)
         if self.method in ("pgd_l2", "pgd_linf"):
-            step = eps * self.step_fraction if isinstance(eps, float) else (eps * np.float32(self.step_fraction)).astype(np.float32)
+            step = (
+                eps * self.step_fraction
+                if isinstance(eps, float)
+                else (eps * np.float32(self.step_fraction)).astype(np.float32)
+            )
             return ProjectedGradientDescent(
                 self.classifier,
                 norm=p,
@@ -182,8 +188,12 @@ class ArtAttack(Attack):
                 verbose=False,
             )
         return _ArtDeepFool(
-            self.classifier, max_iter=self.max_iter, epsilon=self.overshoot, nb_grads=art_deepfool_nb_grads(self.n_classes),
-            batch_size=self.batch_size, verbose=False,
+            self.classifier,
+            max_iter=self.max_iter,
+            epsilon=self.overshoot,
+            nb_grads=art_deepfool_nb_grads(self.n_classes),
+            batch_size=self.batch_size,
+            verbose=False,
         )
 
     def _generate(self, x: np.ndarray, y: np.ndarray, radius: np.ndarray | None) -> np.ndarray:
@@ -206,9 +216,19 @@ class ArtAttack(Attack):
     def settings(self) -> dict[str, Any]:
         base = {**super().settings(), "method": self.method, "library": "art"}
         if self.method.startswith("pgd"):
-            base.update(steps=self.steps, step_fraction=self.step_fraction, random_start=self.random_start, restarts=self.restarts)
+            base.update(
+                steps=self.steps,
+                step_fraction=self.step_fraction,
+                random_start=self.random_start,
+                restarts=self.restarts,
+            )
         if self.method == "deepfool":
-            base.update(overshoot=self.overshoot, max_iter=self.max_iter, candidates=self.candidates, nb_grads=art_deepfool_nb_grads(self.n_classes))
+            base.update(
+                overshoot=self.overshoot,
+                max_iter=self.max_iter,
+                candidates=self.candidates,
+                nb_grads=art_deepfool_nb_grads(self.n_classes),
+            )
         return base
 
 
@@ -228,7 +248,17 @@ class ArtUniversal(UniversalAttack):
     name = "art_uap"
     needs_class_gradients = True
 
-    def __init__(self, model: Any, *, budget: Budget, delta: float = 0.2, max_passes: int = 1, overshoot: float = 0.02, batch_size: int = 256, seed: int = 0):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        budget: Budget,
+        delta: float = 0.2,
+        max_passes: int = 1,
+        overshoot: float = 0.02,
+        batch_size: int = 256,
+        seed: int = 0,
+    ):
         super().__init__(model, budget=budget, batch_size=batch_size, seed=seed)
         self.delta = check_float("delta", delta, 0.0, 1.0)
         self.max_passes = check_int("max_passes", max_passes, 1, 1000)
@@ -241,7 +271,12 @@ class ArtUniversal(UniversalAttack):
         attack = UniversalPerturbation(
             self.classifier,
             attacker="deepfool",
-            attacker_params={"epsilon": self.overshoot, "max_iter": 50, "nb_grads": art_deepfool_nb_grads(self.n_classes), "verbose": False},
+            attacker_params={
+                "epsilon": self.overshoot,
+                "max_iter": 50,
+                "nb_grads": art_deepfool_nb_grads(self.n_classes),
+                "verbose": False,
+            },
             delta=self.delta,
             max_iter=self.max_passes,
             eps=float(radius),
@@ -254,13 +289,21 @@ class ArtUniversal(UniversalAttack):
         return np.asarray(attack.noise, dtype=np.float32).reshape(x.shape[1:])
 
     def settings(self) -> dict[str, Any]:
-        return {**super().settings(), "library": "art", "delta": self.delta, "max_passes": self.max_passes, "overshoot": self.overshoot}
+        return {
+            **super().settings(),
+            "library": "art",
+            "delta": self.delta,
+            "max_passes": self.max_passes,
+            "overshoot": self.overshoot,
+        }
 
 
 def build_art_attack(method: str, model: Any, *, budget: Budget | None, **settings: Any) -> Attack:
     """The ART baseline ``method`` (one of :data:`ART_METHODS`) behind the native contract."""
     if method == "mifgsm":
-        raise AttackError("ART has no MI-FGSM baseline: its MomentumIterativeMethod raises on TensorFlow (ART issue #2439)")
+        raise AttackError(
+            "ART has no MI-FGSM baseline: its MomentumIterativeMethod raises on TensorFlow (ART issue #2439)"
+        )
     if method not in ART_METHODS:
         raise AttackError(f"unknown ART baseline {method!r}; known: {list(ART_METHODS)}")
     try:

@@ -118,7 +118,9 @@ class Attack(abc.ABC):
         micro_batch: int | str | None = MICRO_BATCH,
     ):
         if not isinstance(budget, Budget) and not (budget is None and self._budget_optional()):
-            raise AttackError(f"{type(self).__name__} needs budget=Budget.pnr(...)/psr(...)/absolute(...), got {budget!r}")
+            raise AttackError(
+                f"{type(self).__name__} needs budget=Budget.pnr(...)/psr(...)/absolute(...), got {budget!r}"
+            )
         try:
             self.norm = Norm(norm)
         except ValueError:
@@ -146,7 +148,9 @@ class Attack(abc.ABC):
 
     # -- the contract ------------------------------------------------------------------------
 
-    def generate(self, x: np.ndarray, y: np.ndarray | None = None, *, snr: np.ndarray | int | None = None) -> np.ndarray:
+    def generate(
+        self, x: np.ndarray, y: np.ndarray | None = None, *, snr: np.ndarray | int | None = None
+    ) -> np.ndarray:
         """Adversarial examples for ``x``.
 
         Args:
@@ -197,7 +201,9 @@ class Attack(abc.ABC):
             return None
         y = np.asarray(y)
         if y.shape != (n,):
-            raise AttackError(f"y must be integer class indices of shape [{n}], got shape {y.shape} (one-hot is not accepted)")
+            raise AttackError(
+                f"y must be integer class indices of shape [{n}], got shape {y.shape} (one-hot is not accepted)"
+            )
         if not np.issubdtype(y.dtype, np.integer):
             raise AttackError(f"y must be integer class indices, got dtype {y.dtype}")
         if n and self.n_classes and (y.min() < 0 or y.max() >= self.n_classes):

@@ -60,7 +60,9 @@ class Budget:
             try:
                 object.__setattr__(self, "kind", BudgetKind(self.kind))
             except ValueError:
-                raise AttackError(f"budget kind must be one of {[k.value for k in BudgetKind]}, got {self.kind!r}") from None
+                raise AttackError(
+                    f"budget kind must be one of {[k.value for k in BudgetKind]}, got {self.kind!r}"
+                ) from None
         try:
             value = float(self.value)
         except (TypeError, ValueError):
@@ -133,7 +135,11 @@ class Budget:
                 f"a universal perturbation under a PNR budget needs data at one SNR; got SNRs {sorted(set(snr.tolist()))}"
             )
         sig_pow = float(np.mean(np.linalg.norm(x.reshape(x.shape[0], -1).astype(np.float64), axis=1))) ** 2
-        ratio = self._energy_ratio(snr[:1], 1)[0] if self.kind is BudgetKind.PNR_DB else self._energy_ratio(snr, x.shape[0]).mean()
+        ratio = (
+            self._energy_ratio(snr[:1], 1)[0]
+            if self.kind is BudgetKind.PNR_DB
+            else self._energy_ratio(snr, x.shape[0]).mean()
+        )
         return float(_to_norm(np.array([math.sqrt(ratio * sig_pow)]), norm, x.shape[2])[0])
 
     def _energy_ratio(self, snr_db: np.ndarray | None, n: int) -> np.ndarray:
@@ -248,7 +254,9 @@ def audit(
         ratio = np.where(r > 0, size / np.where(r > 0, r, 1.0), np.where(size > 0, np.inf, 0.0))
     pnr = (None, None, None)
     if snr_db is not None and finite.any():
-        measured = measured_pnr_db(x[finite], (x + delta)[finite], np.broadcast_to(np.asarray(snr_db), x.shape[:1])[finite])
+        measured = measured_pnr_db(
+            x[finite], (x + delta)[finite], np.broadcast_to(np.asarray(snr_db), x.shape[:1])[finite]
+        )
         measured = measured[np.isfinite(measured)]
         if measured.size:
             pnr = (float(measured.min()), float(measured.mean()), float(measured.max()))

@@ -27,12 +27,16 @@ def sanity_checks(model: keras.Model, x: np.ndarray, y: np.ndarray, n_classes: i
     _, grad, logits = grad_fn(x[:m], y[:m].astype(np.int64))
     logits, grad = logits.numpy(), grad.numpy()
     if np.all(logits >= 0) and np.allclose(logits.sum(axis=1), 1.0, atol=1e-3):
-        notes.append("model outputs look like probabilities (rows are non-negative and sum to 1); attacks need logits (design D3)")
+        notes.append(
+            "model outputs look like probabilities (rows are non-negative and sum to 1); attacks need logits (design D3)"
+        )
     flat = grad.reshape(m, -1)
     bad = ~np.isfinite(flat).all(axis=1)
     zero = np.all(flat == 0, axis=1) & ~bad
     if bad.any():
         notes.append(f"loss gradient is NaN/Inf for {int(bad.sum())} of {m} examples")
     if zero.mean() > 0.05:
-        notes.append(f"loss gradient vanishes (exactly zero) for {int(zero.sum())} of {m} examples: gradient attacks cannot move them (saturated or masked gradients)")
+        notes.append(
+            f"loss gradient vanishes (exactly zero) for {int(zero.sum())} of {m} examples: gradient attacks cannot move them (saturated or masked gradients)"
+        )
     return notes

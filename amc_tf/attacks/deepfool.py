@@ -138,7 +138,12 @@ class DeepFool(Attack):
         return out
 
     def settings(self) -> dict[str, Any]:
-        return {**super().settings(), "overshoot": self.overshoot, "max_iter": self.max_iter, "candidates": self.candidates}
+        return {
+            **super().settings(),
+            "overshoot": self.overshoot,
+            "max_iter": self.max_iter,
+            "candidates": self.candidates,
+        }
 
 
 def candidate_classes(logits: np.ndarray, label: np.ndarray, k: int) -> np.ndarray:

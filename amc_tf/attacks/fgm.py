@@ -63,5 +63,15 @@ class FGSM(FGM):
 
     name = "fgsm"
 
-    def __init__(self, model: Any, *, budget: Budget, batch_size: int = 256, seed: int = 0, micro_batch: int | str | None = MICRO_BATCH):
-        super().__init__(model, budget=budget, norm=Norm.LINF, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
+    def __init__(
+        self,
+        model: Any,
+        *,
+        budget: Budget,
+        batch_size: int = 256,
+        seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
+    ):
+        super().__init__(
+            model, budget=budget, norm=Norm.LINF, batch_size=batch_size, seed=seed, micro_batch=micro_batch
+        )

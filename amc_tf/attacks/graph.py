@@ -174,7 +174,9 @@ def l1_normalise(grad: tf.Tensor) -> tf.Tensor:
     return grad * tf.reshape(tf.math.divide_no_nan(tf.ones_like(n), n), (-1, 1, 1))
 
 
-def iterative_fn(model: Any, n_classes: int, norm: Norm, steps: int, momentum: bool, score: bool, parts: int = 1) -> Callable:
+def iterative_fn(
+    model: Any, n_classes: int, norm: Norm, steps: int, momentum: bool, score: bool, parts: int = 1
+) -> Callable:
     """Compiled PGD / MI-FGSM loop on one batch.
 
     The returned function maps ``(x0 [N,2,L], y int64 [N], eps [N], step [N], delta0 [N,2,L],

@@ -118,4 +118,3 @@ class PGD(Attack):
             "restarts": self.restarts,
             "seed": self.seed,
         }
-

@@ -47,6 +47,7 @@ _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _compiled(model: Any) -> tuple[Any, Any]:
     """``(forward, total_power_gradient)`` tf.functions of ``model`` (cached per model)."""
     if model not in _COMPILED:
+
         def forward(x):
             return model(x, training=False)
 
@@ -74,7 +75,9 @@ def check_regressor(model: Any) -> tuple[int, int]:
     if not (isinstance(in_shape, tuple) and len(in_shape) == 2 and in_shape[1]):
         raise ModelError(f"cell attacks need a regressor on positions [None, F]; model {model.name!r} takes {in_shape}")
     if not (isinstance(out_shape, tuple) and len(out_shape) == 2 and out_shape[1] and out_shape[1] >= 2):
-        raise ModelError(f"cell attacks need outputs [None, K + 1] (powers then their sum); model {model.name!r} gives {out_shape}")
+        raise ModelError(
+            f"cell attacks need outputs [None, K + 1] (powers then their sum); model {model.name!r} gives {out_shape}"
+        )
     return int(in_shape[1]), int(out_shape[1])
 
 
@@ -127,10 +130,16 @@ class CellAttack(abc.ABC):
         if not np.isfinite(x).all():
             raise AttackError("x holds non-finite positions")
         rng = np.random.default_rng(self.seed)
-        out = np.concatenate([self._perturb(x[i : i + self.batch_size], rng) for i in range(0, len(x), self.batch_size)]) if len(x) else x.copy()
+        out = (
+            np.concatenate([self._perturb(x[i : i + self.batch_size], rng) for i in range(0, len(x), self.batch_size)])
+            if len(x)
+            else x.copy()
+        )
         gap = np.abs(out - x).max() if len(x) else 0.0
         if not np.isfinite(out).all() or gap > self.eps + AUDIT_TOL_M:
-            raise AttackError(f"{self.name} produced an invalid perturbation (max |δ| = {gap:.6g} m > eps = {self.eps} m or non-finite)")
+            raise AttackError(
+                f"{self.name} produced an invalid perturbation (max |δ| = {gap:.6g} m > eps = {self.eps} m or non-finite)"
+            )
         return out
 
     @abc.abstractmethod
@@ -161,7 +170,16 @@ class PGDM(CellAttack):
 
     name = "PGDM"
 
-    def __init__(self, model: Any, *, eps: float, step: float = 0.01, iterations: int = 40, random_start: bool = False, **kwargs: Any):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        eps: float,
+        step: float = 0.01,
+        iterations: int = 40,
+        random_start: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(model, eps=eps, **kwargs)
         self.step = check_eps(step)
         if self.step == 0:
@@ -172,7 +190,9 @@ class PGDM(CellAttack):
         self.random_start = bool(random_start)
 
     def _perturb(self, x, rng):
-        delta = rng.uniform(-self.eps, self.eps, size=x.shape).astype(np.float32) if self.random_start else np.zeros_like(x)
+        delta = (
+            rng.uniform(-self.eps, self.eps, size=x.shape).astype(np.float32) if self.random_start else np.zeros_like(x)
+        )
         for _ in range(self.iterations):
             delta = np.clip(delta + self.step * np.sign(self.gradient(x + delta)), -self.eps, self.eps)
         return x + delta
@@ -217,10 +237,17 @@ class RandomSign(CellAttack):
         return x + self.eps * rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=x.shape)
 
 
-ATTACKS: dict[Attack, type[CellAttack]] = {Attack.FGSM: FGSM, Attack.PGDM: PGDM, Attack.MIFGSM: MIFGSM, Attack.RANDOM: RandomSign}
+ATTACKS: dict[Attack, type[CellAttack]] = {
+    Attack.FGSM: FGSM,
+    Attack.PGDM: PGDM,
+    Attack.MIFGSM: MIFGSM,
+    Attack.RANDOM: RandomSign,
+}
 
 
-def build_attack(name: Attack | str, model: Any, eps: float, settings: MimoAttackConfig | None = None, *, seed: int = 0) -> CellAttack:
+def build_attack(
+    name: Attack | str, model: Any, eps: float, settings: MimoAttackConfig | None = None, *, seed: int = 0
+) -> CellAttack:
     """The attack ``name`` with the paper's settings (or those of ``settings``).
 
     Raises:

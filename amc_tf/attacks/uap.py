@@ -42,13 +42,23 @@ class UniversalAttack(Attack):
 
     universal = True
 
-    def __init__(self, model: Any, *, budget: Budget, batch_size: int = 256, seed: int = 0, micro_batch: int | str | None = MICRO_BATCH):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        budget: Budget,
+        batch_size: int = 256,
+        seed: int = 0,
+        micro_batch: int | str | None = MICRO_BATCH,
+    ):
         super().__init__(model, budget=budget, norm=Norm.L2, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
         self.perturbation: np.ndarray | None = None
         self.radius: float | None = None
         self.fit_accuracy: float | None = None
 
-    def fit(self, x: np.ndarray, y: np.ndarray | None = None, *, snr: np.ndarray | int | None = None) -> UniversalAttack:
+    def fit(
+        self, x: np.ndarray, y: np.ndarray | None = None, *, snr: np.ndarray | int | None = None
+    ) -> UniversalAttack:
         """Compute the universal vector on ``x`` (``float32 [N, 2, L]``), labels ``y`` (None = predictions)."""
         x = self.check_inputs(x)
         if x.shape[0] == 0:
@@ -62,7 +72,9 @@ class UniversalAttack(Attack):
         self.fit_accuracy = float(np.mean(self.predict(x + self.perturbation[None]) == labels))
         return self
 
-    def generate(self, x: np.ndarray, y: np.ndarray | None = None, *, snr: np.ndarray | int | None = None) -> np.ndarray:
+    def generate(
+        self, x: np.ndarray, y: np.ndarray | None = None, *, snr: np.ndarray | int | None = None
+    ) -> np.ndarray:
         """``x + v`` for the fitted vector ``v`` (fits on ``x``, ``y``, ``snr`` first if needed)."""
         if self.perturbation is None:
             self.fit(x, y, snr=snr)
@@ -117,9 +129,11 @@ class SVDUniversal(UniversalAttack):
         best, best_acc = np.zeros(x.shape[1:], np.float32), np.inf
         for _ in range(self.draws):
             idx = np.sort(generator.choice(x.shape[0], size=min(self.n_vectors, x.shape[0]), replace=False))
-            grads = np.concatenate(
-                [grad_fn(x[idx[i:j]], y[idx[i:j]])[1].numpy() for i, j in self.batches(idx.size)]
-            ).reshape(idx.size, -1).astype(np.float64)
+            grads = (
+                np.concatenate([grad_fn(x[idx[i:j]], y[idx[i:j]])[1].numpy() for i, j in self.batches(idx.size)])
+                .reshape(idx.size, -1)
+                .astype(np.float64)
+            )
             norms = np.linalg.norm(grads, axis=1)
             grads = grads[norms > 0] / norms[norms > 0, None]
             if grads.shape[0] == 0:

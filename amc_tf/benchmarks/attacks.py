@@ -49,7 +49,9 @@ def _best_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     return best, out
 
 
-def _data_and_model(n: int, snr_db: int, train_epochs: int, seed: int) -> tuple[keras.Model, np.ndarray, np.ndarray, np.ndarray]:
+def _data_and_model(
+    n: int, snr_db: int, train_epochs: int, seed: int
+) -> tuple[keras.Model, np.ndarray, np.ndarray, np.ndarray]:
     from amc_tf.config.data import SyntheticConfig
     from amc_tf.data.synthetic import generate
     from amc_tf.models.vtcnn2 import build_vtcnn2
@@ -63,7 +65,11 @@ def _data_and_model(n: int, snr_db: int, train_epochs: int, seed: int) -> tuple[
     test, train = idx[:n], idx[n:]
     model = build_vtcnn2(len(ds.classes), ds.window)
     if train_epochs:
-        model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        model.compile(
+            keras.optimizers.Adam(1e-3),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
         model.fit(ds.x[train], ds.y[train], batch_size=256, epochs=train_epochs, verbose=0)
     x, snr = ds.x[test], ds.snr[test]
     y = ds.y[test] if train_epochs else None
@@ -102,13 +108,17 @@ def bench_attacks(
     logits = logits_fn(model, parts_for(batch_size, auto_micro_batch(model)))
 
     def predict(a: np.ndarray) -> np.ndarray:
-        return np.concatenate([np.argmax(logits(a[i : i + batch_size]).numpy(), axis=1) for i in range(0, len(a), batch_size)])
+        return np.concatenate(
+            [np.argmax(logits(a[i : i + batch_size]).numpy(), axis=1) for i in range(0, len(a), batch_size)]
+        )
 
     labels = predict(x) if y is None else y
     infer = {}
     for label, fn in (("whole_batch", logits_fn(model)), ("micro_batched", logits)):
         fn(tf.constant(x[:batch_size]))
-        t, _ = _best_time(lambda fn=fn: [fn(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, n, batch_size)], repeats)
+        t, _ = _best_time(
+            lambda fn=fn: [fn(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, n, batch_size)], repeats
+        )
         infer[label] = n / t
     result: dict[str, Any] = {
         "model": model.name,
@@ -145,7 +155,11 @@ def bench_attacks(
                 t, x_art = _best_time(lambda: art.generate(xs, ys, snr=ss), 1)
                 t_art = min(t_art, t)
         entry = {
-            "native": {"examples_per_s": m / t_native, "robust_acc": float(np.mean(predict(x_native) == ys)), "steps": nsteps},
+            "native": {
+                "examples_per_s": m / t_native,
+                "robust_acc": float(np.mean(predict(x_native) == ys)),
+                "steps": nsteps,
+            },
             "art": {"examples_per_s": m / t_art, "robust_acc": float(np.mean(predict(x_art) == ys))},
             "max_abs_diff": float(np.abs(x_native - x_art).max()),
             "n": m,
@@ -169,7 +183,8 @@ def bench_attacks(
     result["goals"] = {
         "pgd_speedup_vs_art": min(p["speedup"] for p in pgd),
         "pgd_speedup_target": 3.0,
-        "pgd_step_rate_over_inference": min(p["native"]["examples_per_s"] * steps for p in pgd) / result["infer_samples_per_s"],
+        "pgd_step_rate_over_inference": min(p["native"]["examples_per_s"] * steps for p in pgd)
+        / result["infer_samples_per_s"],
         "pgd_step_rate_target": 0.4,
         "pgd_max_abs_diff": max(p["max_abs_diff"] for p in pgd),
         "pgd_max_abs_diff_whole_batch": max(p["native_whole_batch"]["max_abs_diff"] for p in pgd),
@@ -184,10 +199,14 @@ def attacks_command(
     batch_size: Annotated[int, typer.Option("--batch-size", help="Batch size of both libraries.")] = 256,
     pnr_db: Annotated[float, typer.Option("--pnr-db", help="Budget (PNR, dB).")] = -10.0,
     deepfool_n: Annotated[int, typer.Option("--deepfool-n", help="Examples for DeepFool.")] = 64,
-    train_epochs: Annotated[int, typer.Option("--train-epochs", help="VT-CNN2 training epochs first (0 = random weights).")] = 0,
+    train_epochs: Annotated[
+        int, typer.Option("--train-epochs", help="VT-CNN2 training epochs first (0 = random weights).")
+    ] = 0,
     repeats: Annotated[int, typer.Option("--repeats", help="Timed runs per figure (best kept).")] = 3,
 ) -> None:
     """Native attacks vs ART on VT-CNN2: examples/s, robust accuracy, max |difference|."""
-    result = bench_attacks(n=n, batch_size=batch_size, pnr_db=pnr_db, deepfool_n=deepfool_n, train_epochs=train_epochs, repeats=repeats)
+    result = bench_attacks(
+        n=n, batch_size=batch_size, pnr_db=pnr_db, deepfool_n=deepfool_n, train_epochs=train_epochs, repeats=repeats
+    )
     write_json(out, result)
     typer.echo(json.dumps(result, indent=2))

@@ -31,7 +31,16 @@ from amc_tf.mimo.power import log_product_sinr, max_product_power
 from amc_tf.mimo.reference import max_product_power_gp
 
 
-def bench_mimo(*, mr_setups: int = 400, mmmse_setups: int = 16, cvxpy_setups: int = 10, workers: int = 2, antennas: int = 100, realizations: int = 100, seed: int = 0) -> dict:
+def bench_mimo(
+    *,
+    mr_setups: int = 400,
+    mmmse_setups: int = 16,
+    cvxpy_setups: int = 10,
+    workers: int = 2,
+    antennas: int = 100,
+    realizations: int = 100,
+    seed: int = 0,
+) -> dict:
     """Run the benchmark; returns the JSON-able result (see the module docstring)."""
     if min(mr_setups, mmmse_setups, cvxpy_setups, workers) < 1:
         raise ConfigError("mr_setups, mmmse_setups, cvxpy_setups and workers must be >= 1")
@@ -39,11 +48,25 @@ def bench_mimo(*, mr_setups: int = 400, mmmse_setups: int = 16, cvxpy_setups: in
         raise ConfigError(f"cvxpy_setups ({cvxpy_setups}) cannot exceed mr_setups ({mr_setups})")
     system = MimoSystemConfig(antennas=antennas)
     load_before = os.getloadavg()[0]
-    result: dict = {"setups_per_s": {}, "cpu_seconds": {}, "workers": workers, "antennas": antennas, "realizations": realizations}
+    result: dict = {
+        "setups_per_s": {},
+        "cpu_seconds": {},
+        "workers": workers,
+        "antennas": antennas,
+        "realizations": realizations,
+    }
     with tempfile.TemporaryDirectory(prefix="amc-bench-mimo-") as tmp:
         rates = {}
         for prec, n in ((Precoder.MR, mr_setups), (Precoder.MMMSE, mmmse_setups)):
-            spec = ds_mod.DatasetSpec(system=system, gains=GainsConfig(precoders=(prec,), realizations=realizations), n_setups=n, shard_size=max(1, -(-n // (4 * workers))), seed=seed, split=f"bench{prec.value}", keep_gains=prec is Precoder.MR)
+            spec = ds_mod.DatasetSpec(
+                system=system,
+                gains=GainsConfig(precoders=(prec,), realizations=realizations),
+                n_setups=n,
+                shard_size=max(1, -(-n // (4 * workers))),
+                seed=seed,
+                split=f"bench{prec.value}",
+                keep_gains=prec is Precoder.MR,
+            )
             cpu0 = _children_cpu()
             t0 = time.perf_counter()
             ds_mod.generate(spec, Path(tmp) / prec.value, workers=workers, progress=False)
@@ -51,7 +74,10 @@ def bench_mimo(*, mr_setups: int = 400, mmmse_setups: int = 16, cvxpy_setups: in
             result["cpu_seconds"][prec.value] = round(_children_cpu() - cpu0, 3)
         result["setups_per_s"] = {p.value: rates[p] for p in rates}
         # what 2 idle cores would give: setups per CPU-second of the workers, times the workers
-        result["setups_per_cpu_s"] = {p.value: spec_n / max(result["cpu_seconds"][p.value], 1e-9) for p, spec_n in ((Precoder.MR, mr_setups), (Precoder.MMMSE, mmmse_setups))}
+        result["setups_per_cpu_s"] = {
+            p.value: spec_n / max(result["cpu_seconds"][p.value], 1e-9)
+            for p, spec_n in ((Precoder.MR, mr_setups), (Precoder.MMMSE, mmmse_setups))
+        }
         a, b = ds_mod.load(Path(tmp) / Precoder.MR.value).gains(Precoder.MR)
     t0 = time.perf_counter()
     rho = max_product_power(a, b, system.pmax_mw)
@@ -59,7 +85,10 @@ def bench_mimo(*, mr_setups: int = 400, mmmse_setups: int = 16, cvxpy_setups: in
     t0 = time.perf_counter()
     ref = np.stack([max_product_power_gp(a[i], b[i], system.pmax_mw) for i in range(cvxpy_setups)])
     cvx_rate = cvxpy_setups / (time.perf_counter() - t0)
-    gap = np.expm1(log_product_sinr(a[:cvxpy_setups], b[:cvxpy_setups], rho[:cvxpy_setups]) - log_product_sinr(a[:cvxpy_setups], b[:cvxpy_setups], ref))
+    gap = np.expm1(
+        log_product_sinr(a[:cvxpy_setups], b[:cvxpy_setups], rho[:cvxpy_setups])
+        - log_product_sinr(a[:cvxpy_setups], b[:cvxpy_setups], ref)
+    )
     result.update(
         {
             "solver_setups_per_s": solver_rate,

@@ -89,7 +89,9 @@ def run_nettrim_benchmark(
         source = str(model_path)
     else:
         params = model_params("vtcnn2", {}, train.x)
-        key = hashlib.sha256(json.dumps({"data": data_cfg.config_hash(), "epochs": epochs, "seed": seed, **params}).encode()).hexdigest()[:16]
+        key = hashlib.sha256(
+            json.dumps({"data": data_cfg.config_hash(), "epochs": epochs, "seed": seed, **params}).encode()
+        ).hexdigest()[:16]
         cached = Path(cache_dir) / f"vtcnn2-{key}.keras"
         if cached.is_file():
             model = keras.models.load_model(cached, compile=False)
@@ -104,8 +106,12 @@ def run_nettrim_benchmark(
 
     acc_before = _accuracy_at(model, at.x, at.y)
     idx = sample_windows(len(train), samples, seed)
-    print(f"bench nettrim: VT-CNN2 from {source}; accuracy at {eval_snr} dB {acc_before:.4f}; "
-          f"Net-Trim on dense1 with P = {len(idx)}", file=sys.stderr, flush=True)
+    print(
+        f"bench nettrim: VT-CNN2 from {source}; accuracy at {eval_snr} dB {acc_before:.4f}; "
+        f"Net-Trim on dense1 with P = {len(idx)}",
+        file=sys.stderr,
+        flush=True,
+    )
     pruned, report = nettrim_dense(model, "dense1", train.x[idx], eta=eta, rho=rho, max_iter=max_iter, progress=True)
     acc_after = _accuracy_at(pruned, at.x, at.y)
     return {

@@ -17,14 +17,20 @@ from amc_tf.errors import ConfigError
 
 
 def attack_command(
-    model_uri: str = typer.Option(..., "--model-uri", help="MLflow model URI (runs:/<id>/model, models:/<name>@<alias>) or a training run id"),
-    config: Path = typer.Option(None, "--config", help="YAML of kind evaluate_robustness, e.g. configs/robustness_quickstart.yaml"),
-    set_: list[str] = typer.Option(None, "--set", help="Override a config value, e.g. --set robustness.n_examples=256 (repeatable)"),
+    model_uri: str = typer.Option(
+        ..., "--model-uri", help="MLflow model URI (runs:/<id>/model, models:/<name>@<alias>) or a training run id"
+    ),
+    config: Path = typer.Option(
+        None, "--config", help="YAML of kind evaluate_robustness, e.g. configs/robustness_quickstart.yaml"
+    ),
+    set_: list[str] = typer.Option(
+        None, "--set", help="Override a config value, e.g. --set robustness.n_examples=256 (repeatable)"
+    ),
 ) -> None:
     """Attack a trained classifier (native attacks and ART baselines over a PNR grid) and record
     the robustness report in MLflow; prints the run id and how to see it."""
-    from amc_tf.config.classifier import EvaluateRobustnessConfig
     from amc_tf.config.base import load_config, validate_config
+    from amc_tf.config.classifier import EvaluateRobustnessConfig
 
     if config is not None:
         cfg = load_config(config, EvaluateRobustnessConfig, overrides=set_)
@@ -34,7 +40,9 @@ def attack_command(
         cfg = validate_config(EvaluateRobustnessConfig, {})
     if cfg.kind != "evaluate_robustness":
         raise ConfigError(f"--config must be of kind evaluate_robustness, got {cfg.kind!r}")
-    cfg = validate_config(EvaluateRobustnessConfig, {**cfg.model_dump(mode="json"), "model_uri": model_uri}, "--model-uri")
+    cfg = validate_config(
+        EvaluateRobustnessConfig, {**cfg.model_dump(mode="json"), "model_uri": model_uri}, "--model-uri"
+    )
     from flows.evaluate_robustness import evaluate_robustness
 
     t0 = time.perf_counter()

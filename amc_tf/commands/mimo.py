@@ -23,14 +23,24 @@ mimo_app = typer.Typer(no_args_is_help=True, help="Massive-MIMO power allocation
 @mimo_app.command("generate")
 def generate_command(
     setups: int = typer.Option(..., "--setups", "-n", min=1, help="Number of setups (UE drops) to generate."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="A mimo pipeline YAML (system, gains, shard size, workers, seed)."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="A mimo pipeline YAML (system, gains, shard size, workers, seed)."
+    ),
     split: str = typer.Option("train", "--split", help="Split name (part of the seed and of the cache key)."),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Dataset directory (default: <cache_dir>/<split>-<spec hash>)."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Dataset directory (default: <cache_dir>/<split>-<spec hash>)."
+    ),
     precoders: str | None = typer.Option(None, "--precoders", help="Comma-separated subset of MR,MMMSE."),
-    workers: int | None = typer.Option(None, "--workers", "-w", min=1, help="Worker processes (default: the config's)."),
-    shard_size: int | None = typer.Option(None, "--shard-size", min=1, help="Setups per shard (default: the config's)."),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", min=1, help="Worker processes (default: the config's)."
+    ),
+    shard_size: int | None = typer.Option(
+        None, "--shard-size", min=1, help="Setups per shard (default: the config's)."
+    ),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Seed (default: the config's)."),
-    keep_gains: bool = typer.Option(False, "--keep-gains", help="Also store the a, b terms (needed for SE evaluation)."),
+    keep_gains: bool = typer.Option(
+        False, "--keep-gains", help="Also store the a, b terms (needed for SE evaluation)."
+    ),
 ) -> None:
     """Generate (or resume) a power-allocation dataset: positions and optimal max-product powers."""
     from amc_tf.mimo import dataset as ds_mod
@@ -56,7 +66,9 @@ def generate_command(
     ds_mod.generate(spec, path, workers=workers or cfg.data.workers, progress=True)
     seconds = time.perf_counter() - start
     manifest = json.loads((Path(path) / "manifest.json").read_text())
-    typer.echo(f"wrote {path}: {setups} setups in {spec.n_shards} shards ({', '.join(p.value for p in gains.precoders)}), {seconds:.1f} s this run, fingerprint {manifest['fingerprint'][:16]}")
+    typer.echo(
+        f"wrote {path}: {setups} setups in {spec.n_shards} shards ({', '.join(p.value for p in gains.precoders)}), {seconds:.1f} s this run, fingerprint {manifest['fingerprint'][:16]}"
+    )
 
 
 def bench_command(
@@ -71,6 +83,13 @@ def bench_command(
     """Benchmark dataset generation (MR, M-MMSE) and the batched solver against cvxpy's GP."""
     from amc_tf.benchmarks.mimo import bench_mimo
 
-    result = bench_mimo(mr_setups=mr_setups, mmmse_setups=mmmse_setups, cvxpy_setups=cvxpy_setups, workers=workers, antennas=antennas, realizations=realizations)
+    result = bench_mimo(
+        mr_setups=mr_setups,
+        mmmse_setups=mmmse_setups,
+        cvxpy_setups=cvxpy_setups,
+        workers=workers,
+        antennas=antennas,
+        realizations=realizations,
+    )
     write_json(out, result)
     typer.echo(json.dumps(result, indent=2))

@@ -14,7 +14,9 @@ from amc_tf.errors import ConfigError
 
 def run(
     config: Path = typer.Argument(..., help="Pipeline YAML (its 'kind' picks the flow), e.g. configs/quickstart.yaml"),
-    set_: list[str] = typer.Option(None, "--set", help="Override a config value, e.g. --set train.max_minutes=60 (repeatable)"),
+    set_: list[str] = typer.Option(
+        None, "--set", help="Override a config value, e.g. --set train.max_minutes=60 (repeatable)"
+    ),
 ) -> None:
     """Run the flow configured by CONFIG without a Prefect server; print the MLflow run id and
     the exact `mlflow ui` command that shows it."""
@@ -68,5 +70,7 @@ def generate(
     ds = gen(cfg, progress=True)
     save_dataset(ds, out)
     secs = time.perf_counter() - t0
-    typer.echo(f"wrote {out}: {len(ds)} windows, {len(ds.classes)} classes, {len(ds.snrs)} SNRs, L={ds.window} ({secs:.1f} s)")
+    typer.echo(
+        f"wrote {out}: {len(ds)} windows, {len(ds.classes)} classes, {len(ds.snrs)} SNRs, L={ds.window} ({secs:.1f} s)"
+    )
     typer.echo(f"fingerprint {ds.fingerprint()}")

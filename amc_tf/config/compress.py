@@ -149,5 +149,7 @@ class CompressConfig(PipelineBase):
     @model_validator(mode="after")
     def _stages(self) -> CompressConfig:
         if self.tfmot is not None and self.tfmot.target_sparsity is None and self.nettrim is None:
-            raise ValueError("tfmot.target_sparsity is null (= Net-Trim's sparsity) but the nettrim stage is off; give a value")
+            raise ValueError(
+                "tfmot.target_sparsity is null (= Net-Trim's sparsity) but the nettrim stage is off; give a value"
+            )
         return self

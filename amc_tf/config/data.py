@@ -114,9 +114,7 @@ class SyntheticConfig(Frozen):
                 raise ValueError("snrs must not be empty (use null for the whole grid)")
             off = [s for s in self.snrs if s not in fam.snrs]
             if off:
-                raise ValueError(
-                    f"SNR(s) {off} not on the {self.family} grid {fam.snrs[0]}..{fam.snrs[-1]} dB step 2"
-                )
+                raise ValueError(f"SNR(s) {off} not on the {self.family} grid {fam.snrs[0]}..{fam.snrs[-1]} dB step 2")
             if len(set(self.snrs)) != len(self.snrs):
                 raise ValueError(f"duplicate SNRs in {self.snrs}")
         if self.classes is not None:
@@ -203,7 +201,9 @@ class DataSpec(Frozen):
         if self.synthetic is not None and self.path is not None:
             raise ValueError("give either data.synthetic or data.path, not both")
         if self.path is None and (self.classes is not None or self.snrs is not None):
-            raise ValueError("data.classes / data.snrs select from a file dataset; for synthetic data set them under data.synthetic")
+            raise ValueError(
+                "data.classes / data.snrs select from a file dataset; for synthetic data set them under data.synthetic"
+            )
         return self
 
     def generator(self) -> SyntheticConfig | None:

@@ -119,7 +119,9 @@ class MimoSystemConfig(Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> MimoSystemConfig:
         if self.min_distance_m >= self.cell_side_m / 2:
-            raise ValueError(f"min_distance_m ({self.min_distance_m}) must be below half the cell side ({self.cell_side_m / 2})")
+            raise ValueError(
+                f"min_distance_m ({self.min_distance_m}) must be below half the cell side ({self.cell_side_m / 2})"
+            )
         if self.tau_c <= self.ues_per_cell:
             raise ValueError(f"tau_c ({self.tau_c}) must exceed tau_p = ues_per_cell ({self.ues_per_cell})")
         return self

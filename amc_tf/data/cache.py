@@ -16,7 +16,6 @@ from amc_tf.config.data import DataSpec
 from amc_tf.data.dataset import IQDataset, load_dataset, save_dataset
 from amc_tf.errors import DatasetError
 
-
 _GENERATOR_MODULES = ("synthetic", "modulators", "modulations", "channel", "sources")
 
 

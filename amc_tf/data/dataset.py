@@ -108,9 +108,13 @@ def validate_arrays(x: np.ndarray, y: np.ndarray, snr: np.ndarray, classes: tupl
         raise DatasetError(f"x must be float32, got {x.dtype}")
     n = x.shape[0]
     if not isinstance(y, np.ndarray) or y.shape != (n,) or not np.issubdtype(y.dtype, np.integer):
-        raise DatasetError(f"y must be an integer array [{n}], got {getattr(y, 'dtype', None)} {getattr(y, 'shape', None)}")
+        raise DatasetError(
+            f"y must be an integer array [{n}], got {getattr(y, 'dtype', None)} {getattr(y, 'shape', None)}"
+        )
     if not isinstance(snr, np.ndarray) or snr.shape != (n,) or not np.issubdtype(snr.dtype, np.integer):
-        raise DatasetError(f"snr must be an integer array [{n}], got {getattr(snr, 'dtype', None)} {getattr(snr, 'shape', None)}")
+        raise DatasetError(
+            f"snr must be an integer array [{n}], got {getattr(snr, 'dtype', None)} {getattr(snr, 'shape', None)}"
+        )
     if not classes or not all(isinstance(c, str) and c for c in classes):
         raise DatasetError("classes must be a non-empty tuple of names")
     if len(set(classes)) != len(classes):
@@ -170,7 +174,9 @@ def load_dataset(path: str | Path, *, verify: bool = True) -> IQDataset:
         raise DatasetError(f"{path}: unreadable or truncated dataset file ({err})") from None
     ds = IQDataset(x, y, snr, classes, manifest)
     if verify and not manifest.get("fingerprint"):
-        raise DatasetError(f"{path}: manifest has no fingerprint; re-create the file with amc-tf (data generate / data import)")
+        raise DatasetError(
+            f"{path}: manifest has no fingerprint; re-create the file with amc-tf (data generate / data import)"
+        )
     if verify and manifest["fingerprint"] != ds.fingerprint():
         raise DatasetError(f"{path}: content does not match its manifest fingerprint (file altered or corrupt)")
     return ds

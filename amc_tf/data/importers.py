@@ -14,11 +14,10 @@ which is atomic: a failed import leaves no output and no temporary file behind.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-import json
 
 import numpy as np
 

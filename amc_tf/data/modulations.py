@@ -204,9 +204,7 @@ class Family:
 
 
 FAMILIES: dict[str, Family] = {
-    "rml2016": Family(
-        "rml2016", tuple(_RML2016_ALL[n] for n in RML2016_ORDER), tuple(range(-20, 20, 2)), 128, "l1"
-    ),
+    "rml2016": Family("rml2016", tuple(_RML2016_ALL[n] for n in RML2016_ORDER), tuple(range(-20, 20, 2)), 128, "l1"),
     "rml2018": Family("rml2018", _RML2018, tuple(range(-20, 32, 2)), 1024, "rms"),
 }
 

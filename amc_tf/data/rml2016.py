@@ -39,7 +39,9 @@ _LATIN1 = frozenset({"latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1"})
 def _latin1_encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
     """Stand-in for ``_codecs.encode``, which Python 3 protocol 0-2 pickles use to store bytes."""
     if not isinstance(text, str) or str(encoding).lower() not in _LATIN1 or errors != "strict":
-        raise UnsafePickleError(f"refused _codecs.encode({type(text).__name__}, {encoding!r}): only latin1 text is allowed")
+        raise UnsafePickleError(
+            f"refused _codecs.encode({type(text).__name__}, {encoding!r}): only latin1 text is allowed"
+        )
     return text.encode("latin1")
 
 

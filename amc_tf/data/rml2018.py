@@ -186,6 +186,8 @@ def _read_windows(xds: h5py.Dataset, rows: np.ndarray, window: int, path: Path) 
         finite = np.isfinite(block).all(axis=(1, 2))
         if not finite.all():
             bad = rows[lo:hi][~finite]
-            raise DatasetError(f"{path}: X holds NaN or Inf in {len(bad)} selected window(s), first at row {int(bad[0])}")
+            raise DatasetError(
+                f"{path}: X holds NaN or Inf in {len(bad)} selected window(s), first at row {int(bad[0])}"
+            )
         out[lo:hi] = block.transpose(0, 2, 1)
     return out

@@ -120,9 +120,7 @@ class Distiller(keras.Model):
 
         ``distill`` already includes the T² factor when ``scale_t2`` is on.
         """
-        ce = tf.reduce_mean(
-            keras.losses.sparse_categorical_crossentropy(y, student_logits, from_logits=True)
-        )
+        ce = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, student_logits, from_logits=True))
         kd = distillation_kl(teacher_logits, student_logits, self.temperature)
         if self.scale_t2:
             kd = kd * (self.temperature**2)

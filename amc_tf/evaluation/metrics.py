@@ -72,7 +72,11 @@ class ClassifierReport:
 
 
 def evaluate_predictions(
-    y_true: np.ndarray, y_pred: np.ndarray, snr: np.ndarray, classes: list[str] | tuple[str, ...], focus_snr: int | None = 10
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    snr: np.ndarray,
+    classes: list[str] | tuple[str, ...],
+    focus_snr: int | None = 10,
 ) -> ClassifierReport:
     """Build a :class:`ClassifierReport` from labels and predictions (all ``[N]`` integer arrays)."""
     if not (len(y_true) == len(y_pred) == len(snr)):
@@ -109,8 +113,9 @@ def evaluate_predictions(
     )
 
 
-def evaluate_classifier(model: keras.Model, ds: IQDataset, *, batch_size: int = 1024, focus_snr: int | None = 10) -> ClassifierReport:
+def evaluate_classifier(
+    model: keras.Model, ds: IQDataset, *, batch_size: int = 1024, focus_snr: int | None = 10
+) -> ClassifierReport:
     """Predict ``ds`` with ``model`` and report (see :class:`ClassifierReport`)."""
     logits = predict_logits(model, ds.x, batch_size)
     return evaluate_predictions(ds.y, logits.argmax(axis=1), ds.snr, ds.classes, focus_snr)
-

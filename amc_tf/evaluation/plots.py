@@ -11,7 +11,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
-def plot_accuracy_vs_snr(curves: Mapping[str, Mapping[int, float]], title: str = "Accuracy vs SNR", ylabel: str = "accuracy"):
+def plot_accuracy_vs_snr(
+    curves: Mapping[str, Mapping[int, float]], title: str = "Accuracy vs SNR", ylabel: str = "accuracy"
+):
     """One line per model: ``curves[name] = {snr_dB: value}``. Returns the Figure."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for name, curve in curves.items():
@@ -44,8 +46,15 @@ def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str], t
         for i in range(n):
             for j in range(n):
                 if norm[i, j] >= 0.01:
-                    ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=6,
-                            color="white" if norm[i, j] > 0.5 else "black")
+                    ax.text(
+                        j,
+                        i,
+                        f"{norm[i, j]:.2f}",
+                        ha="center",
+                        va="center",
+                        fontsize=6,
+                        color="white" if norm[i, j] > 0.5 else "black",
+                    )
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     ax.set_title(title)
     fig.tight_layout()

@@ -40,11 +40,9 @@ from amc_tf.attacks.graph import auto_micro_batch, logits_fn, parts_for
 from amc_tf.config.attack import AttackSettings, RobustnessConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import DatasetError
+from amc_tf.evaluation.robustness_report import Comparison, Curve, RobustnessReport, SNRRow
 from amc_tf.runtime import keras
 from amc_tf.runtime import rng as make_rng
-
-
-from amc_tf.evaluation.robustness_report import Comparison, Curve, RobustnessReport, SNRRow
 
 __all__ = ["Comparison", "Curve", "RobustnessReport", "SNRRow", "evaluate_robustness"]
 
@@ -185,14 +183,20 @@ def evaluate_robustness(
     order = generator.permutation(at_snr)
     ev, pool = order[: config.n_examples], order[config.n_examples :]
     x, y, snr = data.x[ev], data.y[ev], data.snr[ev]
-    fit_idx = pool[: config.settings.uap.n_fit] if pool.size >= min(config.settings.uap.n_fit, 16) else ev[: config.settings.uap.n_fit]
+    fit_idx = (
+        pool[: config.settings.uap.n_fit]
+        if pool.size >= min(config.settings.uap.n_fit, 16)
+        else ev[: config.settings.uap.n_fit]
+    )
     fit = (data.x[fit_idx], data.y[fit_idx], data.snr[fit_idx])
 
     bs = config.batch_size
     if config.micro_batch is None:
         fn = logits_fn(model)
     else:
-        fn = logits_fn(model, parts_for(bs, auto_micro_batch(model) if config.micro_batch == "auto" else config.micro_batch))
+        fn = logits_fn(
+            model, parts_for(bs, auto_micro_batch(model) if config.micro_batch == "auto" else config.micro_batch)
+        )
 
     def predict(a: np.ndarray) -> np.ndarray:
         out = [np.argmax(fn(a[i : i + bs]).numpy(), axis=1) for i in range(0, a.shape[0], bs)]
@@ -205,7 +209,9 @@ def evaluate_robustness(
 
     def native(name: str, **override: Any) -> Callable[[Budget | None], Attack]:
         kw = {**native_settings(name, config.settings), **override}
-        return lambda budget: build_attack(name, model, budget=budget, batch_size=bs, seed=config.seed, micro_batch=config.micro_batch, **kw)
+        return lambda budget: build_attack(
+            name, model, budget=budget, batch_size=bs, seed=config.seed, micro_batch=config.micro_batch, **kw
+        )
 
     curves: list[Curve] = []
     correct: dict[str, dict[float, np.ndarray]] = {}
@@ -230,7 +236,9 @@ def evaluate_robustness(
         broken_by.append(counts)
 
     comparisons = _art_side_by_side(model, config, native, predict, x, y, snr, fit, curves, say)
-    per_snr = _breakdown(data, config, ev, native, predict, names, generator) if config.breakdown_pnr_db is not None else []
+    per_snr = (
+        _breakdown(data, config, ev, native, predict, names, generator) if config.breakdown_pnr_db is not None else []
+    )
 
     for c in curves:
         if not c.audit_ok:
@@ -311,7 +319,9 @@ def _art_side_by_side(model, config, native, predict, x, y, snr, fit, curves, sa
                 native_seconds=float(sum(nat_pts.seconds) + nat_pts.shared),
             )
         )
-        say(f"ART {method} vs native {twin} on {m} examples: {out[-1].art_seconds:.1f} s vs {out[-1].native_seconds:.1f} s")
+        say(
+            f"ART {method} vs native {twin} on {m} examples: {out[-1].art_seconds:.1f} s vs {out[-1].native_seconds:.1f} s"
+        )
     return out
 
 

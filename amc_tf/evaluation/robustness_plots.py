@@ -40,7 +40,12 @@ def plot_pnr_curves(report: RobustnessReport, title: str | None = None):
         elif c.library == "native":
             style = {"color": colours[c.attack], "ls": "-", "marker": "o"}
         else:
-            style = {"color": colours[NATIVE_COUNTERPART.get(c.attack, c.attack)], "ls": "--", "marker": "s", "mfc": "none"}
+            style = {
+                "color": colours[NATIVE_COUNTERPART.get(c.attack, c.attack)],
+                "ls": "--",
+                "marker": "s",
+                "mfc": "none",
+            }
         label = c.attack if c.library == "native" else f"ART {c.attack} (n={c.n_examples})"
         ax.plot(c.pnr_db, c.accuracy, ms=3, lw=1.4, label=label, **style)
     if report.cascade_order:
@@ -78,7 +83,9 @@ def plot_worst_case(report: RobustnessReport):
     a2.set_ylabel("fraction of examples broken first by")
     a2.grid(True, alpha=0.3, axis="y")
     a2.legend(fontsize=7)
-    a2.set_title("cascade (order: " + " → ".join(report.cascade_order) + ")" if len(report.cascade_order) <= 4 else "cascade")
+    a2.set_title(
+        "cascade (order: " + " → ".join(report.cascade_order) + ")" if len(report.cascade_order) <= 4 else "cascade"
+    )
     fig.tight_layout()
     return fig
 
@@ -98,7 +105,11 @@ def plot_per_snr(report: RobustnessReport):
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"accuracy vs SNR at PNR {report.breakdown_pnr_db:g} dB" if report.breakdown_pnr_db is not None else "accuracy vs SNR")
+    ax.set_title(
+        f"accuracy vs SNR at PNR {report.breakdown_pnr_db:g} dB"
+        if report.breakdown_pnr_db is not None
+        else "accuracy vs SNR"
+    )
     ax.legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig

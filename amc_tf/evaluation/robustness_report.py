@@ -125,7 +125,11 @@ class RobustnessReport:
 
     def metrics(self) -> dict[str, float]:
         """Flat scalar metrics for MLflow (``native.pgd_linf.acc.pnr-10``, ``worst_case.acc.pnr-10``, ...)."""
-        out: dict[str, float] = {"clean_accuracy": self.clean_accuracy, "audit_ok": float(self.audit_ok), "seconds": self.seconds}
+        out: dict[str, float] = {
+            "clean_accuracy": self.clean_accuracy,
+            "audit_ok": float(self.audit_ok),
+            "seconds": self.seconds,
+        }
         for c in self.curves:
             for pnr, acc in zip(c.pnr_db, c.accuracy):
                 out[f"{c.library}.{c.attack}.acc.pnr{pnr:g}"] = acc

@@ -37,7 +37,9 @@ def count_nonzero(model: keras.Model) -> int:
     return int(sum(np.count_nonzero(w) for w in model.get_weights()))
 
 
-def size_row(name: str, model: keras.Model, path: str | Path, x: np.ndarray, y: np.ndarray, *, repeats: int = 50) -> SizeRow:
+def size_row(
+    name: str, model: keras.Model, path: str | Path, x: np.ndarray, y: np.ndarray, *, repeats: int = 50
+) -> SizeRow:
     """Export ``model`` to ``path`` and measure its row.
 
     Args:

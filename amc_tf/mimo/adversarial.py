@@ -18,7 +18,19 @@ from amc_tf.mimo.training import train_cell_model
 from amc_tf.runtime import keras
 
 
-def adversarial_train(standard: keras.Model, arch: Arch | str, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, train: MimoTrainConfig, adversarial: MimoAdversarialConfig, attack: MimoAttackConfig | None = None, *, seed: int = 0) -> tuple[keras.Model, dict]:
+def adversarial_train(
+    standard: keras.Model,
+    arch: Arch | str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    train: MimoTrainConfig,
+    adversarial: MimoAdversarialConfig,
+    attack: MimoAttackConfig | None = None,
+    *,
+    seed: int = 0,
+) -> tuple[keras.Model, dict]:
     """Train a robust copy of ``standard`` on PGDM examples with the true powers.
 
     Args:

@@ -32,7 +32,9 @@ from amc_tf.mimo.geometry import channel_gain_over_noise_db, validate_positions,
 _JITTER = 1e-9
 
 
-def correlation_rows(positions: np.ndarray, config: MimoSystemConfig, rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
+def correlation_rows(
+    positions: np.ndarray, config: MimoSystemConfig, rng: np.random.Generator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """First rows of the correlation matrices of every BS–UE link, normalised by the noise.
 
     Args:
@@ -92,7 +94,16 @@ def correlation_factors(R: np.ndarray) -> np.ndarray:
     return np.linalg.cholesky(R + (_JITTER * scale)[..., None, None] * np.eye(R.shape[-1]))
 
 
-def draw_channels(factors: np.ndarray, psi_inv: np.ndarray, R: np.ndarray, config: MimoSystemConfig, n: int, rng: np.random.Generator, *, all_estimates: bool) -> tuple[np.ndarray, np.ndarray]:
+def draw_channels(
+    factors: np.ndarray,
+    psi_inv: np.ndarray,
+    R: np.ndarray,
+    config: MimoSystemConfig,
+    n: int,
+    rng: np.random.Generator,
+    *,
+    all_estimates: bool,
+) -> tuple[np.ndarray, np.ndarray]:
     """Channel realisations and their MMSE estimates for one setup.
 
     Args:

@@ -28,7 +28,13 @@ _EXACT_NODES = 2049
 _EXACT_SPAN = 10.0  # in standard deviations
 
 
-def first_row(theta: np.ndarray, antennas: int, asd_rad: float, spacing: float = 0.5, model: CorrelationModel | str = CorrelationModel.APPROX) -> np.ndarray:
+def first_row(
+    theta: np.ndarray,
+    antennas: int,
+    asd_rad: float,
+    spacing: float = 0.5,
+    model: CorrelationModel | str = CorrelationModel.APPROX,
+) -> np.ndarray:
     """First row of the normalised correlation matrix.
 
     Args:
@@ -62,7 +68,13 @@ def first_row(theta: np.ndarray, antennas: int, asd_rad: float, spacing: float =
     return out.reshape(theta.shape[:-1] + (antennas,))
 
 
-def local_scattering(theta: np.ndarray, antennas: int, asd_rad: float, spacing: float = 0.5, model: CorrelationModel | str = CorrelationModel.APPROX) -> np.ndarray:
+def local_scattering(
+    theta: np.ndarray,
+    antennas: int,
+    asd_rad: float,
+    spacing: float = 0.5,
+    model: CorrelationModel | str = CorrelationModel.APPROX,
+) -> np.ndarray:
     """Normalised local-scattering correlation matrices (trace M, Hermitian PSD).
 
     Args:
@@ -82,4 +94,6 @@ def _model(model: CorrelationModel | str) -> CorrelationModel:
     try:
         return CorrelationModel(model)
     except ValueError:
-        raise ConfigError(f"unknown correlation model {model!r}; known: {[m.value for m in CorrelationModel]}") from None
+        raise ConfigError(
+            f"unknown correlation model {model!r}; known: {[m.value for m in CorrelationModel]}"
+        ) from None

@@ -151,7 +151,9 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
     if todo:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=spec.n_setups, initial=done_setups, unit="setup", desc=f"mimo {spec.split}", disable=not progress)
+        bar = tqdm(
+            total=spec.n_setups, initial=done_setups, unit="setup", desc=f"mimo {spec.split}", disable=not progress
+        )
         try:
             if workers <= 1:
                 for i in todo:
@@ -176,7 +178,9 @@ def generate_shard(spec_json: dict[str, Any], index: int, out_dir: str) -> float
 
     spec = DatasetSpec.model_validate(spec_json)
     start = time.perf_counter()
-    arrays = simulate(spec.system, spec.gains, spec.shard_setups(index), spec.shard_seed(index), keep_gains=spec.keep_gains)
+    arrays = simulate(
+        spec.system, spec.gains, spec.shard_setups(index), spec.shard_seed(index), keep_gains=spec.keep_gains
+    )
     with atomic_path(_shard_path(Path(out_dir), index), suffix=".npz") as tmp:
         with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
@@ -247,9 +251,22 @@ def _shard_ok(root: Path, spec: DatasetSpec, index: int) -> bool:
 
 
 def _write_manifest(root: Path, spec: DatasetSpec) -> None:
-    shards = [{"file": _shard_path(root, i).name, "setups": spec.shard_setups(i), "sha256": _sha256(_shard_path(root, i))} for i in range(spec.n_shards)]
+    shards = [
+        {"file": _shard_path(root, i).name, "setups": spec.shard_setups(i), "sha256": _sha256(_shard_path(root, i))}
+        for i in range(spec.n_shards)
+    ]
     fingerprint = hashlib.sha256("".join(s["sha256"] for s in shards).encode()).hexdigest()
-    write_json(root / "manifest.json", {"format": FORMAT, "spec": spec.model_dump(mode="json"), "spec_hash": spec.config_hash(), "n_setups": spec.n_setups, "shards": shards, "fingerprint": fingerprint})
+    write_json(
+        root / "manifest.json",
+        {
+            "format": FORMAT,
+            "spec": spec.model_dump(mode="json"),
+            "spec_hash": spec.config_hash(),
+            "n_setups": spec.n_setups,
+            "shards": shards,
+            "fingerprint": fingerprint,
+        },
+    )
 
 
 def _sha256(path: Path) -> str:

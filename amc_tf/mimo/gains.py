@@ -95,7 +95,14 @@ def mr_closed_form(rows: np.ndarray, config: MimoSystemConfig) -> Gains:
     return Gains(a=tr_phi, b=b)
 
 
-def monte_carlo(rows: np.ndarray, config: MimoSystemConfig, precoder_name: Precoder | str, realizations: int, rng: np.random.Generator, normalisation: Normalisation | str = Normalisation.INSTANTANEOUS) -> Gains:
+def monte_carlo(
+    rows: np.ndarray,
+    config: MimoSystemConfig,
+    precoder_name: Precoder | str,
+    realizations: int,
+    rng: np.random.Generator,
+    normalisation: Normalisation | str = Normalisation.INSTANTANEOUS,
+) -> Gains:
     """Hardening-bound terms by Monte Carlo over channel realisations (setups one at a time).
 
     Args:
@@ -113,7 +120,9 @@ def monte_carlo(rows: np.ndarray, config: MimoSystemConfig, precoder_name: Preco
     try:
         norm = Normalisation(normalisation)
     except ValueError:
-        raise ConfigError(f"unknown normalisation {normalisation!r}; known: {[v.value for v in Normalisation]}") from None
+        raise ConfigError(
+            f"unknown normalisation {normalisation!r}; known: {[v.value for v in Normalisation]}"
+        ) from None
     if realizations < 2:
         raise ConfigError(f"realizations must be >= 2 for a Monte-Carlo estimate, got {realizations}")
     s, n_cells, _, k, m = rows.shape
@@ -122,7 +131,9 @@ def monte_carlo(rows: np.ndarray, config: MimoSystemConfig, precoder_name: Preco
     a, a_se, b, b_se = out[0], out[1], out[2], out[3]
     for idx in range(s):
         R = toeplitz.dense(rows[idx])  # [j, l, k, M, M]
-        h, h_hat = draw_channels(correlation_factors(R), psi_inv[idx], R, config, realizations, rng, all_estimates=prec is Precoder.MMMSE)
+        h, h_hat = draw_channels(
+            correlation_factors(R), psi_inv[idx], R, config, realizations, rng, all_estimates=prec is Precoder.MMMSE
+        )
         if prec is Precoder.MR:
             v = h_hat  # [N, L, M, K]
         else:
@@ -131,7 +142,9 @@ def monte_carlo(rows: np.ndarray, config: MimoSystemConfig, precoder_name: Preco
         w = _normalise(v, norm)
         g = np.conj(np.swapaxes(w, -1, -2)) @ h  # [N, l, i, (j,k)]
         g = g.reshape(realizations, n_cells, k, n_cells, k)
-        own_g = g[:, np.arange(n_cells)[:, None], np.arange(k)[None, :], np.arange(n_cells)[:, None], np.arange(k)[None, :]]  # [N, j, k]
+        own_g = g[
+            :, np.arange(n_cells)[:, None], np.arange(k)[None, :], np.arange(n_cells)[:, None], np.arange(k)[None, :]
+        ]  # [N, j, k]
         mean_own = own_g.mean(axis=0)
         a[idx] = np.abs(mean_own) ** 2
         a_se[idx] = 2.0 * np.abs(mean_own) * own_g.std(axis=0) / np.sqrt(realizations)
@@ -163,7 +176,7 @@ def _mmmse_combiners(h_hat: np.ndarray, z_inv: np.ndarray, p: float, k: int) -> 
     gram = np.eye(lk) + p * (np.conj(np.swapaxes(h_hat, -1, -2)) @ g)  # Hermitian PD
     # V_all = G gram⁻¹  <=>  V_allᴴ = gram⁻¹ Gᴴ
     v_all_h = np.linalg.solve(gram, np.conj(np.swapaxes(g, -1, -2)))  # [N, j, LK, M]
-    cols = (np.arange(n_bs)[:, None] * k + np.arange(k)[None, :])  # [j, k]
+    cols = np.arange(n_bs)[:, None] * k + np.arange(k)[None, :]  # [j, k]
     v_h = np.take_along_axis(v_all_h, cols[None, :, :, None], axis=2)  # [N, j, K, M]
     return np.conj(np.swapaxes(v_h, -1, -2))
 

@@ -67,7 +67,9 @@ def drop_ues(config: MimoSystemConfig, n_setups: int, rng: np.random.Generator) 
     return offset + bs_positions(config)[None, :, None, :]
 
 
-def validate_positions(positions: np.ndarray, config: MimoSystemConfig, *, check_min_distance: bool = True) -> np.ndarray:
+def validate_positions(
+    positions: np.ndarray, config: MimoSystemConfig, *, check_min_distance: bool = True
+) -> np.ndarray:
     """Check that UE positions are finite and inside their own cell; return them as float64.
 
     Args:
@@ -99,7 +101,9 @@ def validate_positions(positions: np.ndarray, config: MimoSystemConfig, *, check
         close = np.linalg.norm(rel, axis=-1) < config.min_distance_m - 5e-4
         if close.any():
             s, l, k = np.argwhere(close)[0]
-            raise DatasetError(f"{int(close.sum())} UE(s) closer than {config.min_distance_m} m to their BS, e.g. setup {s}, cell {l}, UE {k}")
+            raise DatasetError(
+                f"{int(close.sum())} UE(s) closer than {config.min_distance_m} m to their BS, e.g. setup {s}, cell {l}, UE {k}"
+            )
     return pos
 
 
@@ -131,7 +135,9 @@ def pathloss_db(distance_m: np.ndarray, config: MimoSystemConfig) -> np.ndarray:
     return config.pathloss_at_1m_db - 10.0 * config.pathloss_exponent * np.log10(d)
 
 
-def channel_gain_over_noise_db(distance_m: np.ndarray, config: MimoSystemConfig, rng: np.random.Generator | None = None) -> np.ndarray:
+def channel_gain_over_noise_db(
+    distance_m: np.ndarray, config: MimoSystemConfig, rng: np.random.Generator | None = None
+) -> np.ndarray:
     """Channel gain divided by the noise power, in dB, so that ``p[mW] · 10^(g/10)`` is an SNR.
 
     With ``shadowing_std_db > 0`` an independent N(0, σ²) dB term is added per (BS, UE) link and

@@ -43,7 +43,12 @@ def optimal_budget_use(power: np.ndarray, pmax: float, rtol: float = 1e-3) -> di
         "slack_mw": quantiles of Pmax − total}``.
     """
     totals = np.asarray(power, dtype=np.float64).sum(axis=-1).reshape(-1)
-    return {"at_pmax": float(np.mean(totals >= pmax * (1.0 - rtol))), "rtol": rtol, "total_mw": _quantiles(totals), "slack_mw": _quantiles(pmax - totals)}
+    return {
+        "at_pmax": float(np.mean(totals >= pmax * (1.0 - rtol))),
+        "rtol": rtol,
+        "total_mw": _quantiles(totals),
+        "slack_mw": _quantiles(pmax - totals),
+    }
 
 
 def clean_margins(models: CellSet, x: np.ndarray, pmax: float) -> np.ndarray:
@@ -55,10 +60,14 @@ def clean_margins(models: CellSet, x: np.ndarray, pmax: float) -> np.ndarray:
 
 def gradient_l1(models: CellSet, x: np.ndarray) -> np.ndarray:
     """``‖∇ₓ Σ_k ρ̂_jk‖₁`` per (cell, setup), ``float64 [L, N]`` in mW per metre."""
-    return np.stack([np.abs(FGSM(models[j], eps=0.0).gradient(x)).sum(axis=1).astype(np.float64) for j in sorted(models)])
+    return np.stack(
+        [np.abs(FGSM(models[j], eps=0.0).gradient(x)).sum(axis=1).astype(np.float64) for j in sorted(models)]
+    )
 
 
-def margin_report(models: CellSet, x: np.ndarray, pmax: float, eps_grid: tuple[float, ...], true_power: np.ndarray | None = None) -> dict[str, Any]:
+def margin_report(
+    models: CellSet, x: np.ndarray, pmax: float, eps_grid: tuple[float, ...], true_power: np.ndarray | None = None
+) -> dict[str, Any]:
     """Margins of the clean predictions, gradient sizes, and first-order reach per eps.
 
     Args:

@@ -31,7 +31,9 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
     solid = standard training, dashed = adversarial training (``log_eps`` for wide grids)."""
     precs = sorted(robustness)
     archs = sorted({a for p in precs for a in robustness[p]})
-    fig, axes = plt.subplots(len(precs), len(archs), figsize=(4.2 * len(archs), 3.3 * len(precs)), squeeze=False, sharey=True)
+    fig, axes = plt.subplots(
+        len(precs), len(archs), figsize=(4.2 * len(archs), 3.3 * len(precs)), squeeze=False, sharey=True
+    )
     colours: dict[str, str] = {}
     markers = "osD^v<>"
     for r, prec in enumerate(precs):
@@ -43,7 +45,16 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
                     marker = markers[list(colours).index(attack) % len(markers)]
                     label = f"{attack} ({training})"
                     # overlapping curves (a locally linear model gives FGSM = PGDM) stay visible
-                    ax.plot(sweep["eps_m"], rates, _STYLE.get(training, ":"), color=colour, marker=marker, ms=7 - 1.2 * list(colours).index(attack), mfc="none", label=label)
+                    ax.plot(
+                        sweep["eps_m"],
+                        rates,
+                        _STYLE.get(training, ":"),
+                        color=colour,
+                        marker=marker,
+                        ms=7 - 1.2 * list(colours).index(attack),
+                        mfc="none",
+                        label=label,
+                    )
             ax.set_title(f"{arch}, {prec}")
             if log_eps:
                 ax.set_xscale("log")

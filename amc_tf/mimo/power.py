@@ -78,7 +78,9 @@ def kkt_residuals(a: np.ndarray, b: np.ndarray, rho: np.ndarray, pmax: float) ->
     }
 
 
-def max_product_power(a: np.ndarray, b: np.ndarray, pmax: float, *, gap_tol: float = 1e-7, mu: float = 50.0, max_newton: int = 100) -> np.ndarray:
+def max_product_power(
+    a: np.ndarray, b: np.ndarray, pmax: float, *, gap_tol: float = 1e-7, mu: float = 50.0, max_newton: int = 100
+) -> np.ndarray:
     """Optimal max-product-SINR powers for every setup at once.
 
     Args:
@@ -123,7 +125,9 @@ def _barrier_value(x: np.ndarray, t: float, big_b: np.ndarray, cell: np.ndarray,
     return np.where((slack > 0).all(axis=1), value, np.inf)
 
 
-def _centre(x: np.ndarray, t: float, big_b: np.ndarray, cell: np.ndarray, pmax: float, max_newton: int, tol: float) -> np.ndarray:
+def _centre(
+    x: np.ndarray, t: float, big_b: np.ndarray, cell: np.ndarray, pmax: float, max_newton: int, tol: float
+) -> np.ndarray:
     """Minimise φ_t from a strictly feasible ``x`` by damped Newton steps (batched).
 
     A setup stops when ``λ²/(2t) ≤ tol`` (its distance to the central point, in nats of the
@@ -168,7 +172,9 @@ def _centre(x: np.ndarray, t: float, big_b: np.ndarray, cell: np.ndarray, pmax: 
     return x
 
 
-def _check(a: np.ndarray, b: np.ndarray, rho: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def _check(
+    a: np.ndarray, b: np.ndarray, rho: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.ndim != 3:

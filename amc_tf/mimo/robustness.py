@@ -20,11 +20,22 @@ from amc_tf.errors import AttackError
 CellSet = dict[int, Any]
 
 
-def craft(models: CellSet, x: np.ndarray, attack: Attack | str, eps: float, settings: MimoAttackConfig | None = None, *, seed: int = 0) -> dict[int, np.ndarray]:
+def craft(
+    models: CellSet,
+    x: np.ndarray,
+    attack: Attack | str,
+    eps: float,
+    settings: MimoAttackConfig | None = None,
+    *,
+    seed: int = 0,
+) -> dict[int, np.ndarray]:
     """Adversarial positions against each cell's model: ``{j: float32 [N, F]}``."""
     if not models:
         raise AttackError("no models to attack")
-    return {j: build_attack(attack, model, eps, settings, seed=seed + 7919 * j).generate(x) for j, model in sorted(models.items())}
+    return {
+        j: build_attack(attack, model, eps, settings, seed=seed + 7919 * j).generate(x)
+        for j, model in sorted(models.items())
+    }
 
 
 def feasible_rate(models: CellSet, x: np.ndarray, pmax: float) -> float:
@@ -58,7 +69,17 @@ def success_rate(models: CellSet, x_clean: np.ndarray, x_adv: dict[int, np.ndarr
     return {"success": hits / total, "infeasible": infeasible / total, "clean_feasible": feasible / total}
 
 
-def attack_sweep(models: CellSet, x: np.ndarray, attacks: tuple[Attack, ...], eps_grid: tuple[float, ...], pmax: float, settings: MimoAttackConfig | None = None, *, seed: int = 0, scale_pgd_step: bool = False) -> dict[str, Any]:
+def attack_sweep(
+    models: CellSet,
+    x: np.ndarray,
+    attacks: tuple[Attack, ...],
+    eps_grid: tuple[float, ...],
+    pmax: float,
+    settings: MimoAttackConfig | None = None,
+    *,
+    seed: int = 0,
+    scale_pgd_step: bool = False,
+) -> dict[str, Any]:
     """White-box success rate of every attack at every eps.
 
     Args:
@@ -70,12 +91,21 @@ def attack_sweep(models: CellSet, x: np.ndarray, attacks: tuple[Attack, ...], ep
         "infeasible": {attack: [...]}}``.
     """
     base = settings or MimoAttackConfig()
-    out: dict[str, Any] = {"clean_feasible": feasible_rate(models, x, pmax), "eps_m": [float(e) for e in eps_grid], "success": {}, "infeasible": {}}
+    out: dict[str, Any] = {
+        "clean_feasible": feasible_rate(models, x, pmax),
+        "eps_m": [float(e) for e in eps_grid],
+        "success": {},
+        "infeasible": {},
+    }
     for attack in attacks:
         name = Attack(attack).value
         out["success"][name], out["infeasible"][name] = [], []
         for eps in eps_grid:
-            s = base.model_copy(update={"pgd_step_m": max(base.pgd_step_m, 2.5 * eps / base.pgd_iters)}) if scale_pgd_step else base
+            s = (
+                base.model_copy(update={"pgd_step_m": max(base.pgd_step_m, 2.5 * eps / base.pgd_iters)})
+                if scale_pgd_step
+                else base
+            )
             rates = success_rate(models, x, craft(models, x, attack, eps, s, seed=seed), pmax)
             out["success"][name].append(rates["success"])
             out["infeasible"][name].append(rates["infeasible"])

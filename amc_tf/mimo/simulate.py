@@ -25,7 +25,14 @@ from amc_tf.mimo.power import max_product_power
 CHUNK = 4
 
 
-def simulate(system: MimoSystemConfig, gains_config: GainsConfig, n_setups: int, seed: np.random.SeedSequence | int, *, keep_gains: bool = False) -> dict[str, np.ndarray]:
+def simulate(
+    system: MimoSystemConfig,
+    gains_config: GainsConfig,
+    n_setups: int,
+    seed: np.random.SeedSequence | int,
+    *,
+    keep_gains: bool = False,
+) -> dict[str, np.ndarray]:
     """Draw ``n_setups`` setups and compute their optimal max-product powers.
 
     Args:
@@ -46,7 +53,14 @@ def simulate(system: MimoSystemConfig, gains_config: GainsConfig, n_setups: int,
     return evaluate_positions(system, gains_config, positions, rest_seq, keep_gains=keep_gains)
 
 
-def evaluate_positions(system: MimoSystemConfig, gains_config: GainsConfig, positions: np.ndarray, seed: np.random.SeedSequence | int, *, keep_gains: bool = False) -> dict[str, np.ndarray]:
+def evaluate_positions(
+    system: MimoSystemConfig,
+    gains_config: GainsConfig,
+    positions: np.ndarray,
+    seed: np.random.SeedSequence | int,
+    *,
+    keep_gains: bool = False,
+) -> dict[str, np.ndarray]:
     """Optimal powers (and optionally gains) for given UE positions; see :func:`simulate`.
 
     Raises:
@@ -68,7 +82,14 @@ def evaluate_positions(system: MimoSystemConfig, gains_config: GainsConfig, posi
     return out
 
 
-def compute_gains(system: MimoSystemConfig, gains_config: GainsConfig, prec: Precoder, gain_db: np.ndarray, angle: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def compute_gains(
+    system: MimoSystemConfig,
+    gains_config: GainsConfig,
+    prec: Precoder,
+    gain_db: np.ndarray,
+    angle: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Hardening-bound terms of one precoder for links ``[S, L_bs, L_cell, K]``, chunked.
 
     Returns:

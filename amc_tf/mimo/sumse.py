@@ -62,4 +62,7 @@ def empirical_cdf(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def summarise(samples: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
     """Mean, median and 5th percentile of each sum-SE sample (bit/s/Hz)."""
-    return {name: {"mean": float(np.mean(v)), "median": float(np.median(v)), "p05": float(np.percentile(v, 5))} for name, v in samples.items()}
+    return {
+        name: {"mean": float(np.mean(v)), "median": float(np.median(v)), "p05": float(np.percentile(v, 5))}
+        for name, v in samples.items()
+    }

@@ -149,11 +149,15 @@ def product_diagonal_sums(row: np.ndarray, prefix: np.ndarray) -> np.ndarray:
         return row * prefix[..., -1, :]
     sums = np.concatenate([prefix[..., -1, :], np.zeros(prefix.shape[:-2] + (m - 1,), dtype=prefix.dtype)], axis=-1)
     # Σ_d r(d) D_{e−d}: with c = 2M − 2 − (d + M − 1), D_{e−d} sits at sums[e + c]
-    full = np.einsum("...ec,...c->...e", sliding_window_view(sums, 2 * m - 1, axis=-1)[..., :m, :], lags(row)[..., ::-1])
+    full = np.einsum(
+        "...ec,...c->...e", sliding_window_view(sums, 2 * m - 1, axis=-1)[..., :m, :], lags(row)[..., ::-1]
+    )
     # P[d − 1, e − d] is at flat (d − 1)(2M − 2) + e + M − 2 of the [M, 2M − 1] table
     flat = np.ascontiguousarray(prefix).reshape(prefix.shape[:-2] + (m * (2 * m - 1),))
     item = flat.itemsize
-    head = as_strided(flat[..., m - 2 :], shape=flat.shape[:-1] + (m, m - 1), strides=flat.strides[:-1] + (item, (2 * m - 2) * item))
+    head = as_strided(
+        flat[..., m - 2 :], shape=flat.shape[:-1] + (m, m - 1), strides=flat.strides[:-1] + (item, (2 * m - 2) * item)
+    )
     return full - np.einsum("...ed,...d->...e", head, row[..., 1:])
 
 
@@ -179,4 +183,3 @@ def trace_weights(row: np.ndarray) -> np.ndarray:
         ``complex128 [..., 2M − 1]``: ``t[e + M − 1] = r[−e]`` for e ≤ 0 and ``conj(r[e])`` for e > 0.
     """
     return np.concatenate([row[..., ::-1], np.conj(row[..., 1:])], axis=-1)
-

@@ -56,7 +56,18 @@ def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, n
     return np.sort(perm[n_val:]), np.sort(perm[:n_val])
 
 
-def train_cell_model(arch: Arch | str, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val: np.ndarray, config: MimoTrainConfig, *, seed: int = 0, init_from: keras.Model | None = None, verbose: int = 0) -> tuple[keras.Model, dict]:
+def train_cell_model(
+    arch: Arch | str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    config: MimoTrainConfig,
+    *,
+    seed: int = 0,
+    init_from: keras.Model | None = None,
+    verbose: int = 0,
+) -> tuple[keras.Model, dict]:
     """Train one regressor with early stopping on ``(x_val, y_val)``.
 
     Args:
@@ -81,14 +92,35 @@ def train_cell_model(arch: Arch | str, x_train: np.ndarray, y_train: np.ndarray,
     feats = to_decibel(x_train) if config.input_transform == "db" else x_train
     mean, std = feats.mean(axis=0), feats.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    model = build_power_model(arch, mean, std, n_features=x_train.shape[1], n_users=y_train.shape[1] - 1, input_transform=config.input_transform, seed=seed)
+    model = build_power_model(
+        arch,
+        mean,
+        std,
+        n_features=x_train.shape[1],
+        n_users=y_train.shape[1] - 1,
+        input_transform=config.input_transform,
+        seed=seed,
+    )
     if init_from is not None:
         if init_from.count_params() != model.count_params():
             raise ModelError("init_from must have the same architecture")
         model.set_weights(init_from.get_weights())
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=relative_mse, metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=relative_mse,
+        metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+    )
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
-    hist = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=config.epochs, batch_size=config.batch_size, callbacks=[stop], shuffle=True, verbose=verbose)
+    hist = model.fit(
+        x_train,
+        y_train,
+        validation_data=(x_val, y_val),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        callbacks=[stop],
+        shuffle=True,
+        verbose=verbose,
+    )
     losses = {k: [float(v) for v in hist.history[k]] for k in ("loss", "val_loss")}
     return model, {**losses, "epochs": len(losses["loss"]), "best_val_loss": float(min(losses["val_loss"]))}
 

@@ -16,7 +16,16 @@ from amc_tf.config.mimo import Attack, MimoAttackConfig
 from amc_tf.mimo.robustness import CellSet, craft, success_rate
 
 
-def transfer_matrix(sets: dict[str, CellSet], x: np.ndarray, attacks: tuple[Attack, ...], eps_grid: tuple[float, ...], pmax: float, settings: MimoAttackConfig | None = None, *, seed: int = 0) -> dict[str, Any]:
+def transfer_matrix(
+    sets: dict[str, CellSet],
+    x: np.ndarray,
+    attacks: tuple[Attack, ...],
+    eps_grid: tuple[float, ...],
+    pmax: float,
+    settings: MimoAttackConfig | None = None,
+    *,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Success rate of examples crafted on each source set, evaluated on every target set.
 
     Args:

@@ -20,7 +20,9 @@ def compiled_forward(model: keras.Model) -> Callable[[Any], Any]:
     return tf.function(lambda t: model(t, training=False), reduce_retracing=True)
 
 
-def predict_batched(fn: keras.Model | Callable[[Any], Any], x: np.ndarray, batch_size: int = 1024, *, out_width: int | None = None) -> np.ndarray:
+def predict_batched(
+    fn: keras.Model | Callable[[Any], Any], x: np.ndarray, batch_size: int = 1024, *, out_width: int | None = None
+) -> np.ndarray:
     """``fn`` applied to ``x`` in batches, concatenated along axis 0 as ``float32``.
 
     Args:

@@ -54,7 +54,11 @@ class Standardize(keras.layers.Layer):
         super().__init__(**kwargs)
         mean_arr = np.asarray(mean, dtype=np.float64).reshape(-1)
         std_arr = np.asarray(std, dtype=np.float64).reshape(-1)
-        if mean_arr.shape != std_arr.shape or not np.isfinite(mean_arr).all() or not (np.isfinite(std_arr).all() and (std_arr > 0).all()):
+        if (
+            mean_arr.shape != std_arr.shape
+            or not np.isfinite(mean_arr).all()
+            or not (np.isfinite(std_arr).all() and (std_arr > 0).all())
+        ):
             raise ConfigError("Standardize needs finite mean and positive finite std of the same length")
         self.mean = [float(v) for v in mean_arr]
         self.std = [float(v) for v in std_arr]
@@ -105,7 +109,18 @@ class AppendSum(keras.layers.Layer):
         return {**super().get_config(), "scale": self.scale}
 
 
-def build_power_model(arch: Arch | str, mean: Sequence[float], std: Sequence[float], *, n_features: int = 40, n_users: int = 5, output_scale_mw: float = 100.0, input_transform: str = "linear", seed: int = 0, name: str | None = None) -> keras.Model:
+def build_power_model(
+    arch: Arch | str,
+    mean: Sequence[float],
+    std: Sequence[float],
+    *,
+    n_features: int = 40,
+    n_users: int = 5,
+    output_scale_mw: float = 100.0,
+    input_transform: str = "linear",
+    seed: int = 0,
+    name: str | None = None,
+) -> keras.Model:
     """Build M1 or M2 for one cell.
 
     Args:
@@ -142,7 +157,9 @@ def build_power_model(arch: Arch | str, mean: Sequence[float], std: Sequence[flo
         # the power layer starts near 1 (= Pmax/K each, the equal-power allocation), away from
         # the ELU's saturated negative side
         bias = "ones" if i == len(widths) - 1 else "zeros"
-        h = keras.layers.Dense(width, activation="elu", kernel_initializer=init, bias_initializer=bias, name=f"dense{i + 1}")(h)
+        h = keras.layers.Dense(
+            width, activation="elu", kernel_initializer=init, bias_initializer=bias, name=f"dense{i + 1}"
+        )(h)
     out = AppendSum(output_scale_mw, name="powers_and_sum")(h)
     return keras.Model(inp, out, name=name or arch.value)
 

@@ -11,9 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from amc_tf.errors import ConfigError
-from amc_tf.models.vtcnn2 import build_vtcnn2
 from amc_tf.models.inception import build_inception
 from amc_tf.models.sbcnn import build_ibcnn, build_sbcnn, build_sbcnn_small
+from amc_tf.models.vtcnn2 import build_vtcnn2
 
 MODELS: dict[str, Callable[..., Any]] = {
     "vtcnn2": build_vtcnn2,

@@ -73,7 +73,9 @@ def relu_dense(model: keras.Model, layer_name: str) -> keras.layers.Dense:
     return layer
 
 
-def layer_io(model: keras.Model, layer_name: str, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def layer_io(
+    model: keras.Model, layer_name: str, x: np.ndarray, batch_size: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """Record a layer's input and output on ``x`` in inference mode.
 
     Returns:

@@ -75,13 +75,15 @@ def epsilon_from_gain(Y: np.ndarray, eta: float) -> float:
     return float(eta * np.linalg.norm(np.asarray(Y, dtype=np.float64)))
 
 
-def constraint_violation(W: np.ndarray, X: np.ndarray, Y: np.ndarray, epsilon: float, V: np.ndarray | None = None) -> dict[str, float]:
+def constraint_violation(
+    W: np.ndarray, X: np.ndarray, Y: np.ndarray, epsilon: float, V: np.ndarray | None = None
+) -> dict[str, float]:
     """How far ``W`` is from the feasible set (both numbers ≤ 0 when feasible).
 
     Returns:
         ``{"active": ‖(WᵀX − Y)_Ω‖_F − ε, "inactive": max((WᵀX − V)_Ωᶜ)}`` in the data's units.
     """
-    Z = (W.T.astype(np.float64) @ X.astype(np.float64))
+    Z = W.T.astype(np.float64) @ X.astype(np.float64)
     Yd = np.asarray(Y, np.float64)
     omega = Yd > ACTIVE_THRESHOLD
     V = np.zeros_like(Yd) if V is None else np.asarray(V, np.float64)

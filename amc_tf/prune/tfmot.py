@@ -21,13 +21,11 @@ import math
 import sys
 
 import numpy as np
-
-from amc_tf.errors import ConfigError
-from amc_tf.runtime import keras
-
 import tensorflow_model_optimization as tfmot  # noqa: E402  (after the runtime: Keras 2, D1)
 
+from amc_tf.errors import ConfigError
 from amc_tf.prune.apply import copy_model  # noqa: E402
+from amc_tf.runtime import keras
 
 
 def prune_magnitude(
@@ -78,7 +76,11 @@ def prune_magnitude(
     steps = math.ceil(len(x) / batch_size) * epochs
     end_step = max(1, int(end_fraction * steps) - 1)
     schedule = tfmot.sparsity.keras.PolynomialDecay(
-        initial_sparsity=0.0, final_sparsity=float(target_sparsity), begin_step=0, end_step=end_step, frequency=frequency
+        initial_sparsity=0.0,
+        final_sparsity=float(target_sparsity),
+        begin_step=0,
+        end_step=end_step,
+        frequency=frequency,
     )
 
     # Wrap the layers of a private copy: prune_low_magnitude takes over the layer objects it is
@@ -86,7 +88,9 @@ def prune_magnitude(
     base = copy_model(model)
 
     def wrap(layer):
-        chosen = layer.name in layers if layers is not None else isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
+        chosen = (
+            layer.name in layers if layers is not None else isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
+        )
         return tfmot.sparsity.keras.prune_low_magnitude(layer, pruning_schedule=schedule) if chosen else layer
 
     wrapped = keras.models.clone_model(base, clone_function=wrap)
@@ -95,10 +99,18 @@ def prune_magnitude(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    print(f"tf-mot: pruning {sorted(layers) if layers else 'all Dense/Conv2D'} to {target_sparsity:.4f} over {steps} steps",
-          file=sys.stderr, flush=True)
+    print(
+        f"tf-mot: pruning {sorted(layers) if layers else 'all Dense/Conv2D'} to {target_sparsity:.4f} over {steps} steps",
+        file=sys.stderr,
+        flush=True,
+    )
     wrapped.fit(
-        x, y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=verbose,
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=epochs,
+        shuffle=True,
+        verbose=verbose,
         validation_data=validation_data,
         callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
     )

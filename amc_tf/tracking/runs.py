@@ -14,10 +14,12 @@ The default store is ``sqlite:///mlruns/mlflow.db`` with artifacts under ``./mlr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -74,8 +76,16 @@ def git_commit() -> str:
     """The current git commit (``+dirty`` if the tree has changes), or ``unknown``."""
     root = Path(amc_tf.__file__).resolve().parent.parent
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True, timeout=10).stdout.strip()
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return f"{sha}+dirty" if dirty else sha
@@ -135,6 +145,59 @@ def parent_run(
         for i in range(0, len(items), 100):
             mlflow.log_params(dict(items[i : i + 100]))
         yield run
+
+
+@dataclasses.dataclass(frozen=True)
+class FlowRun:
+    """The parent run of one flow run, as :func:`flow_run` yields it.
+
+    Attributes:
+        run_id: MLflow parent run id.
+        experiment: Its experiment name.
+        tracking_uri: The store it lives in.
+        output_dir: ``<config.output_dir>/<run_id>``, the run's local files (created).
+        started: ``time.perf_counter()`` when the run opened.
+    """
+
+    run_id: str
+    experiment: str
+    tracking_uri: str
+    output_dir: Path
+    started: float
+
+    def elapsed(self) -> float:
+        """Seconds since the run opened."""
+        return time.perf_counter() - self.started
+
+
+@contextlib.contextmanager
+def flow_run(config: Any, *, tags: dict[str, str] | None = None) -> Iterator[FlowRun]:
+    """Open the parent MLflow run of a flow run for a pipeline config.
+
+    Points MLflow at ``config.tracking.uri`` (else ``$MLFLOW_TRACKING_URI``, else the embedded
+    store), opens the parent run in the pipeline's experiment with the flattened config as params
+    and the provenance tags, and yields a :class:`FlowRun`; on exit logs ``wall_seconds``.
+
+    Args:
+        config: A :class:`~amc_tf.config.base.PipelineBase` config.
+        tags: Extra tags of the parent run.
+    """
+    uri = configure(config.tracking.uri)
+    experiment = config.experiment
+    started = time.perf_counter()
+    with parent_run(experiment, config.name, config, tags=tags) as run:
+        out = Path(config.output_dir) / run.info.run_id
+        out.mkdir(parents=True, exist_ok=True)
+        yield FlowRun(run.info.run_id, experiment, uri, out, started)
+        log_metrics({"wall_seconds": time.perf_counter() - started})
+
+
+def log_result(result: Any, artifact: str | None = None, *, step: int | None = None) -> None:
+    """Log a typed :class:`~amc_tf.results.Result`: its ``metrics()`` and, if ``artifact`` is
+    given, its ``to_json()`` as that JSON artifact."""
+    log_metrics(result.metrics(), step=step)
+    if artifact:
+        log_json(result.to_json(), artifact)
 
 
 @contextlib.contextmanager

@@ -61,7 +61,10 @@ class _EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._t0)
         if self.max_seconds is not None and time.perf_counter() - self._start > self.max_seconds:
-            print(f"time budget of {self.max_seconds / 60:.1f} min spent after epoch {epoch + 1}; stopping", file=sys.stderr)
+            print(
+                f"time budget of {self.max_seconds / 60:.1f} min spent after epoch {epoch + 1}; stopping",
+                file=sys.stderr,
+            )
             self.model.stop_training = True
 
 

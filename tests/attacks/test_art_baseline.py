@@ -34,7 +34,9 @@ def test_art_pgd_random_start_needs_an_absolute_budget(tiny_model, snr10):
     x, y = snr10.x[:64], snr10.y[:64]
     with pytest.raises(AttackError, match="random starts"):
         build_art_attack("pgd_linf", tiny_model, budget=Budget.pnr(-4), random_start=True)
-    a = build_art_attack("pgd_linf", tiny_model, budget=Budget.absolute(2e-3), steps=3, random_start=True, restarts=2, seed=3)
+    a = build_art_attack(
+        "pgd_linf", tiny_model, budget=Budget.absolute(2e-3), steps=3, random_start=True, restarts=2, seed=3
+    )
     x_adv = a.generate(x, y)
     assert audit(x, x_adv, a.resolve_radius(x, None), Norm.LINF).ok
     np.testing.assert_array_equal(x_adv, a.generate(x, y))  # seeded

@@ -37,7 +37,9 @@ def test_fgm_and_fgsm_spend_exactly_the_budget(tiny_model, snr10):
 @pytest.mark.parametrize("norm", ["l2", "linf"])
 def test_pgd_stays_in_the_ball(tiny_model, snr10, norm):
     x, y, snr = snr10.x, snr10.y, snr10.snr
-    attack = PGD(tiny_model, budget=Budget.pnr(-4), norm=norm, steps=7, step_fraction=0.5, random_start=True, restarts=2, seed=1)
+    attack = PGD(
+        tiny_model, budget=Budget.pnr(-4), norm=norm, steps=7, step_fraction=0.5, random_start=True, restarts=2, seed=1
+    )
     x_adv = attack.generate(x, y, snr=snr)
     rep = audit(x, x_adv, attack.resolve_radius(x, snr), norm, snr_db=snr)
     assert rep.ok and rep.max_ratio <= 1 + 1e-5 and rep.pnr_db_max <= -4 + 0.01
@@ -47,9 +49,14 @@ def test_every_attack_beats_noise_of_the_same_power(tiny_model, snr10):
     x, y, snr = snr10.x, snr10.y, snr10.snr
     clean = _acc(tiny_model, x, y)
     assert clean > 0.9
-    for pnr, names in ((-10.0, ["fgm", "fgsm", "pgd_l2", "pgd_linf", "mifgsm", "deepfool"]), (0.0, ["uap_svd", "uap_iterative"])):
+    for pnr, names in (
+        (-10.0, ["fgm", "fgsm", "pgd_l2", "pgd_linf", "mifgsm", "deepfool"]),
+        (0.0, ["uap_svd", "uap_iterative"]),
+    ):
         budget = Budget.pnr(pnr)
-        noise = max(_acc(tiny_model, build_attack(n, tiny_model, budget=budget).generate(x, y, snr=snr), y) for n in CONTROLS)
+        noise = max(
+            _acc(tiny_model, build_attack(n, tiny_model, budget=budget).generate(x, y, snr=snr), y) for n in CONTROLS
+        )
         assert noise > clean - 0.1, "noise at this power should barely matter"
         for name in names:
             acc = _acc(tiny_model, build_attack(name, tiny_model, budget=budget).generate(x, y, snr=snr), y)
@@ -60,9 +67,10 @@ def test_pgd_is_at_least_as_strong_as_fgm_and_restarts_only_help(tiny_model, snr
     x, y, snr = snr10.x, snr10.y, snr10.snr
     b = Budget.pnr(-10)
     fooled = lambda xa: np.argmax(tiny_model.predict(xa, verbose=0), axis=1) != y  # noqa: E731
-    assert fooled(PGD(tiny_model, budget=b, norm="l2").generate(x, y, snr=snr)).mean() >= fooled(
-        FGM(tiny_model, budget=b).generate(x, y, snr=snr)
-    ).mean()
+    assert (
+        fooled(PGD(tiny_model, budget=b, norm="l2").generate(x, y, snr=snr)).mean()
+        >= fooled(FGM(tiny_model, budget=b).generate(x, y, snr=snr)).mean()
+    )
     one = fooled(PGD(tiny_model, budget=b, steps=3, restarts=1, seed=5).generate(x, y, snr=snr))
     three = fooled(PGD(tiny_model, budget=b, steps=3, restarts=3, seed=5).generate(x, y, snr=snr))
     assert np.all(three[one])
@@ -72,7 +80,8 @@ def test_mifgsm_with_one_iteration_is_fgsm(tiny_model, snr10):
     x, y, snr = snr10.x, snr10.y, snr10.snr
     b = Budget.pnr(-6)
     np.testing.assert_array_equal(
-        MIFGSM(tiny_model, budget=b, iterations=1).generate(x, y, snr=snr), FGSM(tiny_model, budget=b).generate(x, y, snr=snr)
+        MIFGSM(tiny_model, budget=b, iterations=1).generate(x, y, snr=snr),
+        FGSM(tiny_model, budget=b).generate(x, y, snr=snr),
     )
 
 
@@ -152,7 +161,9 @@ def test_micro_batches_change_nothing_but_rounding(tiny_model, snr10):
         assert parts.parts == 8 and whole.parts == 1
         np.testing.assert_allclose(parts.generate(x, y, snr=snr), whole.generate(x, y, snr=snr), atol=1e-6)
     few = DeepFool(tiny_model, batch_size=64, micro_batch=8)  # 3 examples < 8 parts: padded, cut off
-    np.testing.assert_allclose(few.generate(x[:3], y[:3]), DeepFool(tiny_model, micro_batch=None).generate(x[:3], y[:3]), atol=1e-6)
+    np.testing.assert_allclose(
+        few.generate(x[:3], y[:3]), DeepFool(tiny_model, micro_batch=None).generate(x[:3], y[:3]), atol=1e-6
+    )
 
 
 BAD_SETTINGS = [

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from amc_tf.config.base import load_config, validate_config
-from amc_tf.config.pipeline import SplitConfig, TrainClassifierConfig
+from amc_tf.config.classifier import TrainClassifierConfig
+from amc_tf.config.data import SplitConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.data.splits import stratified_split
 from amc_tf.errors import ConfigError
@@ -102,7 +103,11 @@ def test_config_is_frozen_and_hash_stable():
 def test_overrides_apply_and_are_validated(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("kind: train_classifier\ntrain:\n  epochs: 3\n")
-    cfg = load_config(path, TrainClassifierConfig, overrides=["train.epochs=7", "train.max_minutes=1.5", "data.split.val=0.1", "data.split.train=0.4"])
+    cfg = load_config(
+        path,
+        TrainClassifierConfig,
+        overrides=["train.epochs=7", "train.max_minutes=1.5", "data.split.val=0.1", "data.split.train=0.4"],
+    )
     assert cfg.train.epochs == 7 and cfg.train.max_minutes == 1.5 and cfg.data.split.val == 0.1
     with pytest.raises(ConfigError, match="train.epochs"):
         load_config(path, TrainClassifierConfig, overrides=["train.epochs=-2"])

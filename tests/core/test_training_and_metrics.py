@@ -29,7 +29,13 @@ def tone_dataset(n_per_key=40, L=32, seed=0) -> IQDataset:
             xs.append(np.stack([z.real, z.imag], axis=1).astype(np.float32) * 0.05)
             ys.append(np.full(n_per_key, c))
             ss.append(np.full(n_per_key, snr))
-    return IQDataset(np.concatenate(xs), np.concatenate(ys).astype(np.int64), np.concatenate(ss).astype(np.int32), ("lo", "dc", "hi"), {})
+    return IQDataset(
+        np.concatenate(xs),
+        np.concatenate(ys).astype(np.int64),
+        np.concatenate(ss).astype(np.int32),
+        ("lo", "dc", "hi"),
+        {},
+    )
 
 
 def test_vtcnn2_parameter_count_and_logits():
@@ -118,7 +124,9 @@ def test_input_scale_is_a_parameter_free_gain():
     plain = build_model("vtcnn2", 11, 128)
     assert scaled.count_params() == plain.count_params() == 2_830_427
     plain.set_weights(scaled.get_weights())
-    np.testing.assert_allclose(scaled(x, training=False), plain(x * np.float32(scale), training=False), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        scaled(x, training=False), plain(x * np.float32(scale), training=False), rtol=1e-4, atol=1e-5
+    )
     with pytest.raises(ConfigError, match="input_scale"):
         build_model("vtcnn2", 11, 128, input_scale=0.0)
     with pytest.raises(ConfigError, match="all-zero"):

@@ -82,12 +82,19 @@ def test_properties_subset_and_select():
         ({"classes": ("A", "A")}, "duplicate class names"),
         ({"y": np.array([0, 1, 3])}, "labels must lie in [0, 2], found [0, 3]"),
         ({"y": np.array([0, -1, 1])}, "labels must lie in [0, 2], found [-1, 1]"),
-        ({"x": np.where(np.arange(4) == 1, np.nan, 0.0).astype(np.float32)[None, None].repeat(3, 0).repeat(2, 1)},
-         "x holds NaN or Inf values in 3 window(s)"),
+        (
+            {"x": np.where(np.arange(4) == 1, np.nan, 0.0).astype(np.float32)[None, None].repeat(3, 0).repeat(2, 1)},
+            "x holds NaN or Inf values in 3 window(s)",
+        ),
     ],
 )
 def test_validate_arrays_names_the_problem(change, message):
-    args = {"x": np.zeros((3, 2, 4), np.float32), "y": np.array([0, 1, 2]), "snr": np.zeros(3, np.int32), "classes": CLASSES}
+    args = {
+        "x": np.zeros((3, 2, 4), np.float32),
+        "y": np.array([0, 1, 2]),
+        "snr": np.zeros(3, np.int32),
+        "classes": CLASSES,
+    }
     args.update(change)
     with pytest.raises(DatasetError) as info:
         validate_arrays(args["x"], args["y"], args["snr"], args["classes"])
@@ -113,7 +120,9 @@ def test_load_errors_are_dataset_errors(tmp_path):
     (tmp_path / "text.npz").write_text("not a zip")
     with pytest.raises(DatasetError, match="unreadable or truncated dataset file"):
         load_dataset(tmp_path / "text.npz")
-    with pytest.raises(DatasetError, match=r"not an amc-tf dataset \(missing arrays \['snr', 'classes', 'manifest'\]\)"):
+    with pytest.raises(
+        DatasetError, match=r"not an amc-tf dataset \(missing arrays \['snr', 'classes', 'manifest'\]\)"
+    ):
         load_dataset(_npz(tmp_path / "partial.npz", x=np.zeros((1, 2, 4), np.float32), y=np.zeros(1, np.int64)))
     good = save_dataset(tiny(), tmp_path / "good.npz")
     cut = tmp_path / "cut.npz"

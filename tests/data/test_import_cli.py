@@ -132,19 +132,39 @@ def test_import_rml2018_then_info(tmp_path, monkeypatch, capsys):
     ("make_src", "extra", "message"),
     [
         (lambda p: write_rml2016(p / "a.pkl"), ["--classes", "BPSK,FOO"], "unknown class name(s) ['FOO']"),
-        (lambda p: write_rml2016(p / "a.pkl", {("BPSK", 0): np.full((2, 2, 8), np.inf, np.float32)}), [], "NaN or Inf in 2 window(s)"),
-        (lambda p: write_rml2016(p / "a.pkl", {("BPSK", 0): np.zeros((2, 8), np.float32)}), [], "expected [n >= 1, 2, L]"),
-        (lambda p: write_rml2018(p / "a.h5", nan_row=5), [], "X holds NaN or Inf in 1 selected window(s), first at row 5"),
-        (lambda p: write_rml2018(p / "a.h5"), ["--classes", "QAM16"], "unknown class name(s) ['QAM16'] for RML2018.01A"),
+        (
+            lambda p: write_rml2016(p / "a.pkl", {("BPSK", 0): np.full((2, 2, 8), np.inf, np.float32)}),
+            [],
+            "NaN or Inf in 2 window(s)",
+        ),
+        (
+            lambda p: write_rml2016(p / "a.pkl", {("BPSK", 0): np.zeros((2, 8), np.float32)}),
+            [],
+            "expected [n >= 1, 2, L]",
+        ),
+        (
+            lambda p: write_rml2018(p / "a.h5", nan_row=5),
+            [],
+            "X holds NaN or Inf in 1 selected window(s), first at row 5",
+        ),
+        (
+            lambda p: write_rml2018(p / "a.h5"),
+            ["--classes", "QAM16"],
+            "unknown class name(s) ['QAM16'] for RML2018.01A",
+        ),
         (lambda p: write_rml2018(p / "a.h5"), ["--snrs", "0,x"], "--snrs must be comma-separated integers"),
         (lambda p: (p / "a.txt").write_text("hello") and p / "a.txt", [], "unrecognised format"),
         (lambda p: p / "missing.pkl", [], "input file not found"),
     ],
 )
-def test_import_failures_exit_2_with_one_line_and_leave_nothing(tmp_path, monkeypatch, capsys, make_src, extra, message):
+def test_import_failures_exit_2_with_one_line_and_leave_nothing(
+    tmp_path, monkeypatch, capsys, make_src, extra, message
+):
     src = make_src(tmp_path)
     before = set(p.name for p in tmp_path.iterdir())
-    code, stdout, stderr = run_cli(monkeypatch, capsys, "data", "import", str(src), "--out", str(tmp_path / "o.npz"), *extra)
+    code, stdout, stderr = run_cli(
+        monkeypatch, capsys, "data", "import", str(src), "--out", str(tmp_path / "o.npz"), *extra
+    )
     assert code == 2
     assert stderr.startswith("error: ") and stderr.count("\n") == 1 and message in stderr
     assert set(p.name for p in tmp_path.iterdir()) == before
@@ -192,7 +212,10 @@ def test_import_file_argument_errors(tmp_path):
 def test_info_refuses_raw_and_tampered_files(tmp_path, monkeypatch, capsys):
     src = write_rml2016(tmp_path / "a.pkl")
     code, _, stderr = run_cli(monkeypatch, capsys, "data", "info", str(src))
-    assert code == 2 and "not an amc-tf .npz dataset (it looks like an rml2016 file: run `amc-tf data import` first)" in stderr
+    assert (
+        code == 2
+        and "not an amc-tf .npz dataset (it looks like an rml2016 file: run `amc-tf data import` first)" in stderr
+    )
     out = import_file(src, tmp_path / "a.npz")
     assert describe(out)["classes"] == {name: (6 if name in MODS else 0) for name in describe(out)["classes"]}
     with np.load(out) as z:

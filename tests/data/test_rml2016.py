@@ -120,7 +120,9 @@ def test_selection_renumbers_classes_and_caps_per_key(py2_file):
     ],
 )
 def test_bad_selection_is_refused(py2_file, kwargs, message):
-    with pytest.raises(DatasetError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises(
+        DatasetError, match=message.replace("(", r"\(").replace(")", r"\)").replace("[", r"\[").replace("]", r"\]")
+    ):
         load_rml2016(py2_file[0], **kwargs)
 
 
@@ -226,12 +228,20 @@ def _corrupt(d, key, value):
         (lambda d: _corrupt(d, ("QPSK", 2.0), d[("QPSK", 0)]), "is not a (modulation: str, snr: int) tuple"),
         (lambda d: _corrupt(d, ("OOK", 0), d[("QPSK", 0)]), "unknown class name 'OOK'"),
         (lambda d: _corrupt(d, ("QPSK", 0), d[("QPSK", 0)].astype(np.float64)), "dtype float64, expected float32"),
-        (lambda d: _corrupt(d, ("QPSK", 0), np.zeros((3, 3, L), np.float32)), "shape (3, 3, 16), expected [n >= 1, 2, L]"),
+        (
+            lambda d: _corrupt(d, ("QPSK", 0), np.zeros((3, 3, L), np.float32)),
+            "shape (3, 3, 16), expected [n >= 1, 2, L]",
+        ),
         (lambda d: _corrupt(d, ("QPSK", 0), np.zeros((0, 2, L), np.float32)), "expected [n >= 1, 2, L]"),
         (lambda d: _corrupt(d, ("QPSK", 0), np.zeros((3, 2, 8), np.float32)), "window length 8, others have 16"),
         (lambda d: _corrupt(d, ("QPSK", 0), "not an array"), "is a str, not a numpy array"),
         (lambda d: _corrupt(d, ("QPSK", 0), np.full((3, 2, L), np.nan, np.float32)), "NaN or Inf in 3 window(s)"),
-        (lambda d: _corrupt(d, ("QPSK", -20), np.where(np.arange(L) == 3, np.inf, 0).astype(np.float32)[None, None].repeat(2, 1)), "NaN or Inf in 1 window(s)"),
+        (
+            lambda d: _corrupt(
+                d, ("QPSK", -20), np.where(np.arange(L) == 3, np.inf, 0).astype(np.float32)[None, None].repeat(2, 1)
+            ),
+            "NaN or Inf in 1 window(s)",
+        ),
     ],
 )
 def test_malformed_content_is_named(tmp_path, make, message):

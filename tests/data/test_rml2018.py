@@ -22,7 +22,9 @@ def write_tiny_h5(path, *, x=None, y=None, z=None, drop=(), x_dtype=np.float32):
     snr = np.tile(np.repeat(SNRS, FRAMES), len(RML2018_CLASSES))
     if x is None:
         # Value encodes (row, time, channel) so a wrong transpose or row would show.
-        x = (np.arange(n)[:, None, None] * 1000 + np.arange(L)[None, :, None] * 2 + np.arange(2)[None, None, :]).astype(x_dtype)
+        x = (np.arange(n)[:, None, None] * 1000 + np.arange(L)[None, :, None] * 2 + np.arange(2)[None, None, :]).astype(
+            x_dtype
+        )
     if y is None:
         y = np.eye(len(RML2018_CLASSES), dtype=np.int64)[label]
     if z is None:

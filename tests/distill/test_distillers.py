@@ -12,8 +12,12 @@ from amc_tf.runtime import keras, set_seed
 
 def _dense_model(n_in: int, k: int, seed: int, name: str) -> keras.Model:
     inp = keras.Input(shape=(n_in,))
-    out = keras.layers.Dense(k, kernel_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed),
-                             bias_initializer="zeros", name="logits")(inp)
+    out = keras.layers.Dense(
+        k,
+        kernel_initializer=keras.initializers.RandomNormal(stddev=1.0, seed=seed),
+        bias_initializer="zeros",
+        name="logits",
+    )(inp)
     return keras.Model(inp, out, name=name)
 
 
@@ -37,7 +41,9 @@ def tiny():
     return x, y, _dense_model(4, 3, 1, "student"), _dense_model(4, 3, 2, "teacher")
 
 
-@pytest.mark.parametrize(("cls", "alpha", "temp", "kd_w"), [(Distiller, 0.1, 10.0, 0.1), (ResponseDistiller, 0.35, 1.0, 0.65)])
+@pytest.mark.parametrize(
+    ("cls", "alpha", "temp", "kd_w"), [(Distiller, 0.1, 10.0, 0.1), (ResponseDistiller, 0.35, 1.0, 0.65)]
+)
 def test_loss_equals_hand_computation(tiny, cls, alpha, temp, kd_w):
     x, y, student, teacher = tiny
     d = cls(student, teacher, alpha=alpha, temperature=temp)
@@ -88,7 +94,9 @@ def test_pure_distillation_copies_the_teacher():
     assert agree > 0.95
 
 
-@pytest.mark.parametrize(("alpha", "temp"), [(-0.1, 1.0), (1.5, 1.0), (0.5, 0.0), (0.5, -2.0), (True, 1.0), ("0.5", 1.0)])
+@pytest.mark.parametrize(
+    ("alpha", "temp"), [(-0.1, 1.0), (1.5, 1.0), (0.5, 0.0), (0.5, -2.0), (True, 1.0), ("0.5", 1.0)]
+)
 def test_bad_alpha_or_temperature_rejected(tiny, alpha, temp):
     _, _, student, teacher = tiny
     with pytest.raises(ConfigError):

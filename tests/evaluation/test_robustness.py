@@ -9,17 +9,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from amc_tf.attacks.checks import sanity_checks
 from amc_tf.config.attack import RobustnessConfig
 from amc_tf.config.base import validate_config
 from amc_tf.errors import ConfigError, DatasetError, ModelError
-from amc_tf.attacks.checks import sanity_checks
 from amc_tf.evaluation.robustness import RobustnessReport, evaluate_robustness
 from amc_tf.evaluation.robustness_plots import report_figures
 from amc_tf.runtime import keras, tf
 
 
 def _tiny():
-    spec = importlib.util.spec_from_file_location("amc_attack_tiny_eval", Path(__file__).parents[1] / "attacks" / "tiny.py")
+    spec = importlib.util.spec_from_file_location(
+        "amc_attack_tiny_eval", Path(__file__).parents[1] / "attacks" / "tiny.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -95,7 +97,12 @@ def test_report_serialises_and_plots(report, tmp_path):
     metrics = report.metrics()
     assert "native.pgd_linf.acc.pnr-6" in metrics and "worst_case.acc.pnr0" in metrics and "speedup.fgsm" in metrics
     figs = report_figures(report)
-    assert set(figs) == {"robustness_pnr_curves.png", "robustness_worst_case.png", "robustness_per_snr.png", "robustness_timing.png"}
+    assert set(figs) == {
+        "robustness_pnr_curves.png",
+        "robustness_worst_case.png",
+        "robustness_per_snr.png",
+        "robustness_timing.png",
+    }
     for name, fig in figs.items():
         fig.savefig(tmp_path / name)
         assert (tmp_path / name).stat().st_size > 5000
@@ -112,9 +119,17 @@ def test_bad_inputs_are_refused(world):
     probs = keras.Model(inp, keras.layers.Dense(4, activation="softmax")(keras.layers.Flatten()(inp)))
     with pytest.raises(ModelError, match="probabilities"):
         evaluate_robustness(probs, ds, cfg)
-    for bad in ({"pnr_db": []}, {"pnr_db": [float("nan")]}, {"attacks": ["fgsm", "fgsm"]}, {"attacks": ["cw"]},
-                {"art_baselines": ["mifgsm"]}, {"art_pnr_db": [5]}, {"n_examples": 0}, {"settings": {"pgd": {"restarts": 2, "random_start": False}}},
-                {"pgd_steps": 3}):
+    for bad in (
+        {"pnr_db": []},
+        {"pnr_db": [float("nan")]},
+        {"attacks": ["fgsm", "fgsm"]},
+        {"attacks": ["cw"]},
+        {"art_baselines": ["mifgsm"]},
+        {"art_pnr_db": [5]},
+        {"n_examples": 0},
+        {"settings": {"pgd": {"restarts": 2, "random_start": False}}},
+        {"pgd_steps": 3},
+    ):
         with pytest.raises(ConfigError):
             validate_config(RobustnessConfig, bad)
 
@@ -123,7 +138,9 @@ def test_sanity_checks_warn_about_probabilities_and_vanishing_gradients(world):
     ds, _ = world
     x, y = ds.x[:32], ds.y[:32]
     inp = keras.Input((2, 32))
-    hidden_softmax = keras.Model(inp, keras.layers.Lambda(tf.nn.softmax)(keras.layers.Dense(4)(keras.layers.Flatten()(inp))))
+    hidden_softmax = keras.Model(
+        inp, keras.layers.Lambda(tf.nn.softmax)(keras.layers.Dense(4)(keras.layers.Flatten()(inp)))
+    )
     assert any("probabilities" in n for n in sanity_checks(hidden_softmax, x, y, 4, 32))
     flat = keras.Model(inp, keras.layers.Dense(4, kernel_initializer="zeros")(keras.layers.Flatten()(inp)))
     assert any("vanishes" in n for n in sanity_checks(flat, x, y, 4, 32))

@@ -22,8 +22,14 @@ def _tiny_config(tmp_path) -> CompressConfig:
             "name": "compress_test",
             "seed": 1,
             "data": {
-                "synthetic": {"family": "rml2016", "windows_per_key": 16, "snrs": [10, 18], "window": 32,
-                              "classes": ["BPSK", "QPSK", "QAM16", "GFSK"], "seed": 1},
+                "synthetic": {
+                    "family": "rml2016",
+                    "windows_per_key": 16,
+                    "snrs": [10, 18],
+                    "window": 32,
+                    "classes": ["BPSK", "QPSK", "QAM16", "GFSK"],
+                    "seed": 1,
+                },
                 "split": {"train": 0.5, "val": 0.0, "test": 0.5},
                 "cache_dir": str(tmp_path / "cache"),
             },

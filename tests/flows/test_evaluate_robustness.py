@@ -7,13 +7,15 @@ import importlib.util
 import json
 from pathlib import Path
 
-from amc_tf.config.attack import EvaluateRobustnessConfig
 from amc_tf.config.base import validate_config
+from amc_tf.config.classifier import EvaluateRobustnessConfig
 from amc_tf.data.dataset import save_dataset
 
 
 def _tiny():
-    spec = importlib.util.spec_from_file_location("amc_attack_tiny_flow", Path(__file__).parents[1] / "attacks" / "tiny.py")
+    spec = importlib.util.spec_from_file_location(
+        "amc_attack_tiny_flow", Path(__file__).parents[1] / "attacks" / "tiny.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -63,7 +65,9 @@ def test_flow_records_the_robustness_report(prefect_harness, mlflow_store, tmp_p
     assert parent.info.status == "FINISHED"
     assert parent.data.tags["model_uri"] == train_run.info.run_id and parent.data.tags["data_fingerprint"]
     assert parent.data.params["robustness.snr_db"] == "10"
-    children = client.search_runs([parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    children = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
     stages = {c.data.tags["stage"]: c for c in children}
     assert set(stages) == {"data", "robustness"}
     rob = stages["robustness"]
@@ -73,6 +77,16 @@ def test_flow_records_the_robustness_report(prefect_harness, mlflow_store, tmp_p
     history = client.get_metric_history(rob.info.run_id, "native.fgsm.acc")
     assert sorted(m.step for m in history) == [-12, -6, 0]
     files = {a.path for a in client.list_artifacts(rob.info.run_id)}
-    assert {"robustness_report.json", "robustness_pnr_curves.png", "robustness_worst_case.png", "robustness_per_snr.png", "robustness_timing.png"} <= files
+    assert {
+        "robustness_report.json",
+        "robustness_pnr_curves.png",
+        "robustness_worst_case.png",
+        "robustness_per_snr.png",
+        "robustness_timing.png",
+    } <= files
     report = json.loads(Path(result["report_path"]).read_text())
-    assert {(c["attack"], c["library"]) for c in report["curves"]} >= {("fgsm", "native"), ("fgsm", "art"), ("pgd_l2", "art")}
+    assert {(c["attack"], c["library"]) for c in report["curves"]} >= {
+        ("fgsm", "native"),
+        ("fgsm", "art"),
+        ("pgd_l2", "art"),
+    }

@@ -15,7 +15,13 @@ def _tiny_config(tmp_path) -> MimoPipelineConfig:
             "seed": 2,
             "system": {"n_cells": 1, "ues_per_cell": 2, "antennas": 4},
             "gains": {"precoders": ["MR", "MMMSE"], "realizations": 4},
-            "data": {"train_setups": 120, "test_setups": 24, "shard_size": 60, "workers": 1, "cache_dir": str(tmp_path / "cache")},
+            "data": {
+                "train_setups": 120,
+                "test_setups": 24,
+                "shard_size": 60,
+                "workers": 1,
+                "cache_dir": str(tmp_path / "cache"),
+            },
             "train": {"archs": ["M1", "M2"], "epochs": 2, "patience": 1, "batch_size": 64, "val_fraction": 0.2},
             "attack": {"eps_m": [0.3], "pgd_iters": 3, "mifgsm_iters": 2, "transfer_attacks": ["FGSM"]},
             "adversarial": {"eps_m": 0.3},
@@ -48,7 +54,14 @@ def test_mimo_flow_end_to_end(prefect_harness, tmp_path):
     client = MlflowClient()
     exp_id = mlflow.get_experiment_by_name(result["experiment"]).experiment_id
     children = client.search_runs([exp_id], filter_string=f"tags.mlflow.parentRunId = '{result['run_id']}'")
-    assert {c.data.tags["mlflow.runName"] for c in children} == {"data", "train", "adversarial_training", "attacks", "transfer", "sum_se"}
+    assert {c.data.tags["mlflow.runName"] for c in children} == {
+        "data",
+        "train",
+        "adversarial_training",
+        "attacks",
+        "transfer",
+        "sum_se",
+    }
     artifacts = {a.path for c in children for a in client.list_artifacts(c.info.run_id)}
     assert {"robustness.json", "success_rates.png", "transfer.png", "sum_se_cdf.png"} <= artifacts
     parent = client.get_run(result["run_id"])

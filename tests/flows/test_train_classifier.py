@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from amc_tf.config.base import validate_config
-from amc_tf.config.pipeline import TrainClassifierConfig
+from amc_tf.config.classifier import TrainClassifierConfig
 from amc_tf.models.input_scale import input_scale_of
 
 TINY = {
@@ -18,7 +18,13 @@ TINY = {
     "name": "tiny",
     "seed": 1,
     "data": {
-        "synthetic": {"family": "rml2016", "windows_per_key": 12, "snrs": [0, 10], "classes": ["BPSK", "QPSK", "WBFM"], "seed": 1},
+        "synthetic": {
+            "family": "rml2016",
+            "windows_per_key": 12,
+            "snrs": [0, 10],
+            "classes": ["BPSK", "QPSK", "WBFM"],
+            "seed": 1,
+        },
         "split": {"train": 0.5, "val": 0.25, "test": 0.25},
     },
     "train": {"batch_size": 16, "epochs": 1, "patience": 1, "verbose": 0},
@@ -53,7 +59,12 @@ def test_flow_records_everything_and_caches_data(prefect_harness, mlflow_store, 
     stages = {c.data.tags["stage"]: c for c in children}
     assert set(stages) == {"data", "train", "evaluate"}
     evaluate_files = {a.path for a in client.list_artifacts(stages["evaluate"].info.run_id)}
-    assert {"classification_report.json", "accuracy_vs_snr.png", "confusion_all.png", "confusion_10dB.png"} <= evaluate_files
+    assert {
+        "classification_report.json",
+        "accuracy_vs_snr.png",
+        "confusion_all.png",
+        "confusion_10dB.png",
+    } <= evaluate_files
     assert Path(first["model_path"]).is_file()
     model = mlflow.tensorflow.load_model(first["model_uri"])
     assert model.output_shape[-1] == 3
@@ -77,7 +88,9 @@ def test_cli_rejects_a_typo_before_any_work(tmp_path):
     assert not (tmp_path / "mlruns").exists() and not (tmp_path / ".cache").exists()
 
 
-@pytest.mark.parametrize("content,message", [("kind: nope\n", "unknown pipeline kind"), ("seed: 1\n", "missing top-level 'kind'")])
+@pytest.mark.parametrize(
+    "content,message", [("kind: nope\n", "unknown pipeline kind"), ("seed: 1\n", "missing top-level 'kind'")]
+)
 def test_cli_rejects_unknown_or_missing_kind(tmp_path, content, message):
     bad = tmp_path / "bad.yaml"
     bad.write_text(content)

@@ -19,7 +19,9 @@ def power_data(tiny_system, tmp_path_factory):
     from amc_tf.mimo import dataset as ds_mod
     from amc_tf.mimo.training import split_indices
 
-    spec = ds_mod.DatasetSpec(system=tiny_system, gains=GainsConfig(precoders=("MR",)), n_setups=1200, shard_size=600, seed=3)
+    spec = ds_mod.DatasetSpec(
+        system=tiny_system, gains=GainsConfig(precoders=("MR",)), n_setups=1200, shard_size=600, seed=3
+    )
     data = ds_mod.load(ds_mod.generate(spec, tmp_path_factory.mktemp("mimo") / "data", progress=False))
     x, y = data.features(), data.targets("MR", 0)
     rest, test = split_indices(len(data), 0.2, seed=0)
@@ -34,5 +36,7 @@ def trained_m1(power_data):
 
     d = power_data
     config = MimoTrainConfig(epochs=40, patience=8, batch_size=64, learning_rate=2e-3)
-    model, history = train_cell_model("M1", d["x"][d["train"]], d["y"][d["train"]], d["x"][d["val"]], d["y"][d["val"]], config, seed=1)
+    model, history = train_cell_model(
+        "M1", d["x"][d["train"]], d["y"][d["train"]], d["x"][d["val"]], d["y"][d["val"]], config, seed=1
+    )
     return model, history

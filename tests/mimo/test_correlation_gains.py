@@ -49,9 +49,19 @@ def test_toeplitz_inverse_diagonal_sums_and_traces():
     np.testing.assert_allclose(traces, np.einsum("bmn,bnm->b", T, A), atol=1e-10)
     # prefix sums down each diagonal, and the diagonal sums of T·A taken from them (lags >= 0)
     prefix = toeplitz.diagonal_prefix_sums(A)
-    direct = np.array([[[sum(a[t, t + e] for t in range(s_row + 1) if 0 <= t + e < 12) for e in range(-11, 12)] for s_row in range(12)] for a in A])
+    direct = np.array(
+        [
+            [
+                [sum(a[t, t + e] for t in range(s_row + 1) if 0 <= t + e < 12) for e in range(-11, 12)]
+                for s_row in range(12)
+            ]
+            for a in A
+        ]
+    )
     np.testing.assert_allclose(prefix, direct, atol=1e-12)
-    np.testing.assert_allclose(toeplitz.product_diagonal_sums(row, prefix), toeplitz.diagonal_sums(T @ A)[:, 11:], atol=1e-10)
+    np.testing.assert_allclose(
+        toeplitz.product_diagonal_sums(row, prefix), toeplitz.diagonal_sums(T @ A)[:, 11:], atol=1e-10
+    )
     one = toeplitz.product_diagonal_sums(row[:, :1], toeplitz.diagonal_prefix_sums(A[:, :1, :1]))
     np.testing.assert_allclose(one[:, 0], row[:, 0] * A[:, 0, 0])
 
@@ -78,7 +88,11 @@ def _dense_mr_reference(rows: np.ndarray, sys: MimoSystemConfig) -> tuple[np.nda
                     for k in range(K):
                         val = np.trace(R[n, l, j, k] @ phi).real / tr_phi
                         if i == k:
-                            val += pt**2 * abs(np.trace(R[n, l, j, k] @ np.linalg.solve(psi[n, l, k], R[n, l, l, k]))) ** 2 / tr_phi
+                            val += (
+                                pt**2
+                                * abs(np.trace(R[n, l, j, k] @ np.linalg.solve(psi[n, l, k], R[n, l, l, k]))) ** 2
+                                / tr_phi
+                            )
                         b[n, l, i, j, k] = val
                 a[n, l, i] = tr_phi
                 b[n, l, i, l, i] -= tr_phi
@@ -119,7 +133,14 @@ def test_mr_gains_and_powers_match_the_frozen_reference(antennas):
     sys = _small_system(antennas=antennas)
     pos = ref[f"positions_m{antennas}"]
     distance, angle = geometry.wrapped_links(pos, sys)
-    a, b = compute_gains(sys, GainsConfig(precoders=("MR",)), gains.Precoder.MR, geometry.channel_gain_over_noise_db(distance, sys), angle, np.random.default_rng(0))
+    a, b = compute_gains(
+        sys,
+        GainsConfig(precoders=("MR",)),
+        gains.Precoder.MR,
+        geometry.channel_gain_over_noise_db(distance, sys),
+        angle,
+        np.random.default_rng(0),
+    )
     np.testing.assert_allclose(a, ref[f"a_m{antennas}"], rtol=1e-6)
     np.testing.assert_allclose(b, ref[f"b_m{antennas}"], rtol=1e-6)
     np.testing.assert_allclose(power.max_product_power(a, b, sys.pmax_mw), ref[f"power_m{antennas}"], rtol=1e-5)

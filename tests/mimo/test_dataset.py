@@ -17,7 +17,15 @@ SYS = validate_config(MimoSystemConfig, {"antennas": 4})
 
 
 def _spec(**kw) -> ds_mod.DatasetSpec:
-    base = {"system": SYS, "gains": GainsConfig(precoders=("MR", "MMMSE"), realizations=8), "n_setups": 7, "shard_size": 3, "seed": 5, "split": "test", "keep_gains": True}
+    base = {
+        "system": SYS,
+        "gains": GainsConfig(precoders=("MR", "MMMSE"), realizations=8),
+        "n_setups": 7,
+        "shard_size": 3,
+        "seed": 5,
+        "split": "test",
+        "keep_gains": True,
+    }
     return ds_mod.DatasetSpec(**{**base, **kw})
 
 

@@ -86,7 +86,9 @@ def test_feature_order_is_x_then_y_cell_major():
     pos = geometry.drop_ues(SYS, 3, np.random.default_rng(3))
     f = geometry.features(pos)
     assert f.shape == (3, 40) and f.dtype == np.float32
-    assert f[1, 0] == pytest.approx(pos[1, 0, 0, 0]) and f[1, 1] == pytest.approx(pos[1, 0, 1, 0])  # x of UEs 0, 1 of cell 0
+    assert f[1, 0] == pytest.approx(pos[1, 0, 0, 0]) and f[1, 1] == pytest.approx(
+        pos[1, 0, 1, 0]
+    )  # x of UEs 0, 1 of cell 0
     assert f[1, 5] == pytest.approx(pos[1, 1, 0, 0])  # x of UE 0 of cell 1
     assert f[1, 20] == pytest.approx(pos[1, 0, 0, 1])  # y starts at 20
     np.testing.assert_allclose(geometry.positions_from_features(f, SYS), pos, atol=1e-4)

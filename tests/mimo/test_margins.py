@@ -15,7 +15,9 @@ def test_optimal_budget_use_counts_cells_at_pmax():
     power = np.array([[[100.0, 400.0], [50.0, 50.0]], [[250.0, 249.8], [300.0, 150.0]]])  # [N=2, L=2, K=2]
     out = optimal_budget_use(power, 500.0, rtol=1e-3)
     assert out["at_pmax"] == pytest.approx(0.5)  # totals 500, 100, 499.8 (within 0.5 mW), 450
-    assert out["total_mw"]["q50"] <= 500.0 and out["slack_mw"]["mean"] == pytest.approx(500.0 - (500 + 100 + 499.8 + 450) / 4)
+    assert out["total_mw"]["q50"] <= 500.0 and out["slack_mw"]["mean"] == pytest.approx(
+        500.0 - (500 + 100 + 499.8 + 450) / 4
+    )
 
 
 def test_gradient_is_per_metre_and_reach_predicts_fgsm(trained_m1, power_data):

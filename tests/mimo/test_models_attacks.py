@@ -110,7 +110,17 @@ def test_adversarial_training_and_transfer(trained_m1, power_data):
     d = power_data
     x_tr, y_tr, x_va, y_va = d["x"][d["train"]][:400], d["y"][d["train"]][:400], d["x"][d["val"]], d["y"][d["val"]]
     train = MimoTrainConfig(epochs=6, patience=3, batch_size=64)
-    robust, hist = adversarial_train(model, "M1", x_tr, y_tr, x_va, y_va, train, MimoAdversarialConfig(eps_m=2.0), MimoAttackConfig(pgd_iters=5, pgd_step_m=0.5))
+    robust, hist = adversarial_train(
+        model,
+        "M1",
+        x_tr,
+        y_tr,
+        x_va,
+        y_va,
+        train,
+        MimoAdversarialConfig(eps_m=2.0),
+        MimoAttackConfig(pgd_iters=5, pgd_step_m=0.5),
+    )
     assert hist["epochs"] <= 6 and np.isfinite(hist["best_val_loss"])
     assert robust is not model and robust.count_params() == model.count_params()
     x = d["x"][d["test"]][:120]

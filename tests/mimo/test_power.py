@@ -39,7 +39,12 @@ def test_solution_matches_cvxpy_geometric_program(terms):
     a, b = terms
     rho = power.max_product_power(a[:3], b[:3], SYS.pmax_mw)
     ours = power.log_product_sinr(a[:3], b[:3], rho)
-    ref = np.array([power.log_product_sinr(a[i : i + 1], b[i : i + 1], max_product_power_gp(a[i], b[i], SYS.pmax_mw)[None])[0] for i in range(3)])
+    ref = np.array(
+        [
+            power.log_product_sinr(a[i : i + 1], b[i : i + 1], max_product_power_gp(a[i], b[i], SYS.pmax_mw)[None])[0]
+            for i in range(3)
+        ]
+    )
     # relative gap of the SINR product: |Π ours / Π cvxpy − 1| = |exp(Δ log) − 1|
     assert np.abs(np.expm1(ours - ref)).max() < 1e-4
     assert (ours >= ref - 1e-6).all()  # never worse than the reference beyond its own tolerance

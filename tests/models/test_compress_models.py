@@ -50,8 +50,14 @@ def test_ibcnn_saves_and_loads(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "kwargs"),
-    [("inception", {"window": 4}), ("inception", {"dense_units": 0}), ("sbcnn", {"window": 30}),
-     ("sbcnn_small", {"n_classes": 1}), ("ibcnn", {"n_classes": 3}), ("ibcnn", {"dropout": 1.0})],
+    [
+        ("inception", {"window": 4}),
+        ("inception", {"dense_units": 0}),
+        ("sbcnn", {"window": 30}),
+        ("sbcnn_small", {"n_classes": 1}),
+        ("ibcnn", {"n_classes": 3}),
+        ("ibcnn", {"dropout": 1.0}),
+    ],
 )
 def test_bad_parameters_are_rejected(name, kwargs):
     args = {"n_classes": 8, "window": 64} | kwargs

@@ -26,7 +26,9 @@ def trained():
     x = gen.normal(size=(600, 2, 8)).astype("float32") * 0.5
     x[:, 0, :] += (y[:, None] - 1).astype("float32")  # class shifts the I row: separable
     model = _tiny_model()
-    model.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["accuracy"]
+    )
     model.fit(x, y, batch_size=64, epochs=5, verbose=0)
     return model, x, y.astype(np.int64)
 
@@ -49,7 +51,9 @@ def test_nettrim_dense_prunes_a_copy_within_its_error_budget(trained):
     assert report.relative_output_error <= 0.2 * 1.01  # ε = eta ‖Y‖ and the off-constraints hold
     _, y_new = layer_io(pruned, "dense1", x[:200])
     _, y_old = layer_io(model, "dense1", x[:200])
-    assert np.linalg.norm(y_new - y_old) / np.linalg.norm(y_old) == pytest.approx(report.relative_output_error, rel=1e-3, abs=1e-4)
+    assert np.linalg.norm(y_new - y_old) / np.linalg.norm(y_old) == pytest.approx(
+        report.relative_output_error, rel=1e-3, abs=1e-4
+    )
     assert _accuracy(pruned, x, y) >= _accuracy(model, x, y) - 0.03
 
 
@@ -103,7 +107,9 @@ def test_pruning_keeps_the_input_scale_of_a_raw_scale_vtcnn2():
     assert input_scale_of(pruned) == scale
     (_, y_new), (_, y_old) = layer_io(pruned, "dense1", x[:64]), layer_io(model, "dense1", x[:64])
     assert np.linalg.norm(y_old) > 0
-    assert np.linalg.norm(y_new - y_old) / np.linalg.norm(y_old) == pytest.approx(report.relative_output_error, rel=1e-3, abs=1e-4)
+    assert np.linalg.norm(y_new - y_old) / np.linalg.norm(y_old) == pytest.approx(
+        report.relative_output_error, rel=1e-3, abs=1e-4
+    )
     tuned = prune_magnitude(model, x, y, target_sparsity=0.5, layers=["dense1"], epochs=1, batch_size=32)
     assert input_scale_of(tuned) == scale
     assert kernel_sparsity(tuned, "dense1") == pytest.approx(0.5, abs=0.01)

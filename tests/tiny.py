@@ -1,8 +1,9 @@
 """A tiny I/Q world for attack tests: PSK/PAM-like windows and a small logits classifier.
 
 Independent of the synthetic RadioML generator on purpose: windows ``float32 [N, 2, 32]`` with an
-RML-like amplitude (~1e-2), SNR labels, and a small conv net trained for a few seconds. Loaded by
-path (``load_tiny()``) from the attack and robustness tests.
+RML-like amplitude (~1e-2), SNR labels, and a small conv net trained for a few seconds. The root
+``conftest.py`` loads it by path and serves the module, the dataset and the trained model (once per
+test run) as the ``tiny``, ``tiny_data``, ``tiny_model`` and ``snr10`` fixtures.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ CLASSES = ("BPSK", "QPSK", "8PSK", "PAM4")
 WINDOW = 32
 
 
-def make_dataset(n_per_cell: int = 150, snrs: tuple[int, ...] = (0, 10, 18), seed: int = 0, window: int = WINDOW) -> IQDataset:
+def make_dataset(
+    n_per_cell: int = 150, snrs: tuple[int, ...] = (0, 10, 18), seed: int = 0, window: int = WINDOW
+) -> IQDataset:
     """``n_per_cell`` windows per (class, SNR): random symbols, one sample per symbol, AWGN."""
     g = np.random.default_rng(seed)
     xs, ys, ss = [], [], []
@@ -38,7 +41,13 @@ def make_dataset(n_per_cell: int = 150, snrs: tuple[int, ...] = (0, 10, 18), see
             ss.append(np.full(n, snr))
     x = np.concatenate(xs).astype(np.float32)
     perm = g.permutation(x.shape[0])
-    return IQDataset(x[perm], np.concatenate(ys)[perm].astype(np.int64), np.concatenate(ss)[perm].astype(np.int32), CLASSES, {"source": "tests/attacks/tiny.py"})
+    return IQDataset(
+        x[perm],
+        np.concatenate(ys)[perm].astype(np.int64),
+        np.concatenate(ss)[perm].astype(np.int32),
+        CLASSES,
+        {"source": "tests/attacks/tiny.py"},
+    )
 
 
 def build_tiny_model(n_classes: int = len(CLASSES), window: int = WINDOW) -> keras.Model:
@@ -56,7 +65,9 @@ def build_tiny_model(n_classes: int = len(CLASSES), window: int = WINDOW) -> ker
 def train_tiny_model(ds: IQDataset, seed: int = 0, epochs: int = 8) -> keras.Model:
     set_seed(seed)
     model = build_tiny_model(len(ds.classes), ds.window)
-    model.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    model.compile(
+        keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"]
+    )
     model.fit(ds.x, ds.y, batch_size=64, epochs=epochs, verbose=0)
     return model
 

@@ -1,0 +1,108 @@
+"""Typed results passed between stages, to plots and to the tracker.
+
+Every stage returns a frozen dataclass that subclasses :class:`Result`: it has ``.metrics()``
+(flat ``{name: float}`` for MLflow) and ``.to_json()`` (a JSON-able dict for the run's artifacts
+and for the next stage). :class:`PipelineResult` is what every flow returns and ``amc-tf run``
+prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with dataclasses, numpy values, enums and paths turned into JSON types."""
+    if isinstance(value, Result):
+        return value.to_json()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {
+            (
+                k.value if isinstance(k, Enum) else k if isinstance(k, (str, int, float, bool)) or k is None else str(k)
+            ): jsonable(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def flat_metrics(tree: Any, prefix: str = "") -> dict[str, float]:
+    """Every finite number in a nested mapping as ``{"a_b_c": value}`` (booleans as 0/1)."""
+    out: dict[str, float] = {}
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            name = f"{prefix}_{key}" if prefix else str(key)
+            out.update(flat_metrics(value, name))
+    elif isinstance(tree, (bool, np.bool_)):
+        out[prefix] = float(tree)
+    elif isinstance(tree, (int, float, np.integer, np.floating)) and math.isfinite(float(tree)):
+        out[prefix] = float(tree)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """Base of every typed stage result (subclasses are frozen dataclasses)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The result as a JSON-able dict (field name → value)."""
+        return {f.name: jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+    def metrics(self) -> dict[str, float]:
+        """Flat numeric metrics: every top-level number or boolean field (override for more)."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (bool, int, float, np.integer, np.floating, np.bool_)) and math.isfinite(float(value)):
+                out[f.name] = float(value)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineResult(Result):
+    """What a flow returns: where its record is and its headline numbers.
+
+    Attributes:
+        kind: Pipeline kind.
+        run_id: The MLflow parent run.
+        experiment: Its experiment.
+        tracking_uri: The MLflow store.
+        output_dir: Local folder of the run's files.
+        wall_seconds: Wall-clock time of the flow.
+        headline: The numbers a user looks at first (also logged on the parent run).
+        outputs: Named paths or URIs the run produced (models, reports).
+        details: Further JSON-able results (per-stage summaries).
+    """
+
+    kind: str
+    run_id: str
+    experiment: str
+    tracking_uri: str
+    output_dir: str
+    wall_seconds: float
+    headline: dict[str, float] = dataclasses.field(default_factory=dict)
+    outputs: dict[str, str | None] = dataclasses.field(default_factory=dict)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def metrics(self) -> dict[str, float]:
+        return {**flat_metrics(self.headline), "wall_seconds": self.wall_seconds}
+
+
+__all__ = ["PipelineResult", "Result", "flat_metrics", "jsonable"]
