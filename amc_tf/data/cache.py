@@ -1,35 +1,33 @@
-"""Dataset caching keyed by the generator config hash (design D6).
+"""The dataset a data spec describes, generated once and then read from the cache (design D6).
 
-A generated dataset is written once to ``<cache_dir>/<family>-<config_hash>-<code>.npz``
-(atomically), where ``<code>`` digests the generator's source files, so editing the generator
-invalidates old caches
-and reused by every later run with the same generator config, so a rerun or resumed flow skips
-generation. A cache file that fails to load (truncated, altered) is regenerated, not trusted.
+A synthetic dataset is an entry of the project's one cache (:mod:`amc_tf.cache`), named by its
+family, the hash of its generator config and the digest of the generator's source, so editing
+either makes a new entry and an unchanged rerun reads the old one. A cache file that fails to
+load (truncated, altered) is regenerated, not trusted. File datasets (``data.path``) are read
+in place.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from amc_tf.config.data import DataSpec
+from amc_tf import cache
 from amc_tf.data.dataset import IQDataset, load_dataset, save_dataset
 from amc_tf.errors import DatasetError
+from amc_tf.progress import say
 
-_GENERATOR_MODULES = ("synthetic", "modulators", "modulations", "channel", "sources")
+if TYPE_CHECKING:  # the spec is passed in; data/ does not import the config layer at run time
+    from amc_tf.config.data import DataSpec
 
-
-def generator_code_digest() -> str:
-    """sha256 (8 hex digits) of the synthetic generator's source files."""
-    import hashlib
-
-    h = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in _GENERATOR_MODULES:
-        path = here / f"{name}.py"
-        if path.is_file():
-            h.update(path.read_bytes())
-    return h.hexdigest()[:8]
+#: The modules whose source determines a synthetic dataset.
+GENERATOR_CODE = (
+    "amc_tf.data.synthetic",
+    "amc_tf.data.modulators",
+    "amc_tf.data.modulations",
+    "amc_tf.data.channel",
+    "amc_tf.data.sources",
+)
 
 
 def cache_path(spec: DataSpec) -> Path:
@@ -37,7 +35,7 @@ def cache_path(spec: DataSpec) -> Path:
     gen = spec.generator()
     if gen is None:
         raise DatasetError("only synthetic datasets are cached; file datasets are read in place")
-    return Path(spec.cache_dir) / f"{gen.family}-{gen.config_hash()}-{generator_code_digest()}.npz"
+    return cache.entry_path(spec.cache_dir, gen.family, gen, GENERATOR_CODE, suffix=".npz")
 
 
 def materialise(spec: DataSpec, *, progress: bool = True) -> tuple[IQDataset, Path, bool]:
@@ -61,7 +59,7 @@ def materialise(spec: DataSpec, *, progress: bool = True) -> tuple[IQDataset, Pa
         try:
             return load_dataset(path), path, True
         except DatasetError as err:
-            print(f"cache file {path} unusable ({err}); regenerating", file=sys.stderr)
+            say("data", f"cache file {path} unusable ({err}); regenerating")
     ds = generate(spec.generator(), progress=progress)
     save_dataset(ds, path)
     return ds, path, False

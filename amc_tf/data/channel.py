@@ -34,10 +34,13 @@ vectorised NumPy passes over ``[B, L]`` arrays.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from amc_tf.config.data import ChannelConfig
+if TYPE_CHECKING:  # the config is passed in; data/ does not import the config layer at run time
+    from amc_tf.config.data import ChannelConfig
 
 
 def bounded_walk(

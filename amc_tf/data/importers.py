@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from amc_tf.data.dataset import IQDataset, load_dataset, save_dataset
+from amc_tf.data.rml2016 import load_rml2016
+from amc_tf.data.rml2018 import load_rml2018
 from amc_tf.errors import ConfigError, DatasetError
 
 #: The HDF5 superblock signature; it sits at offset 0 or 512 * 2**k (user block) of the file.
@@ -29,57 +31,6 @@ HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 #: First opcode of a protocol-0/1 pickle: MARK, EMPTY_DICT, EMPTY_LIST, EMPTY_TUPLE or GLOBAL.
 _PICKLE_TEXT_STARTS = (b"(", b"}", b"]", b")", b"c")
 _ZIP_SIGNATURE = b"PK\x03\x04"
-
-Selection = tuple[tuple[str, ...] | None, tuple[int, ...] | None, int | None]
-
-
-def check_selection(
-    classes: Sequence[str] | None,
-    snrs: Sequence[int] | None,
-    max_per_key: int | None,
-    known_classes: Sequence[str],
-    source: str,
-) -> Selection:
-    """Validate a (classes, SNRs, max-per-key) selection against a source's class vocabulary.
-
-    Args:
-        classes: Class names to keep, in the order their new indices should follow; None = all.
-        snrs: SNR labels (dB) to keep; None = all.
-        max_per_key: Keep at most this many windows per (class, SNR) key, in file order; None = all.
-        known_classes: The source's class names.
-        source: Source name used in messages (e.g. ``"RML2016.10a"``).
-
-    Returns:
-        The same three values as tuples / int, or None where no selection was asked.
-
-    Raises:
-        DatasetError: unknown class names, duplicates, non-integer SNRs, or ``max_per_key < 1``.
-    """
-    if classes is not None:
-        classes = tuple(classes)
-        if not classes:
-            raise DatasetError("empty class selection: give at least one class name")
-        bad_type = [c for c in classes if not isinstance(c, str)]
-        if bad_type:
-            raise DatasetError(f"class names must be strings, got {bad_type}")
-        unknown = [c for c in classes if c not in known_classes]
-        if unknown:
-            raise DatasetError(f"unknown class name(s) {unknown} for {source}; known classes are {list(known_classes)}")
-        dupes = sorted({c for c in classes if classes.count(c) > 1})
-        if dupes:
-            raise DatasetError(f"class name(s) {dupes} given more than once")
-    if snrs is not None:
-        snrs = tuple(snrs)
-        if not snrs:
-            raise DatasetError("empty SNR selection: give at least one SNR in dB")
-        if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in snrs):
-            raise DatasetError(f"SNRs must be integers (dB), got {list(snrs)}")
-        snrs = tuple(sorted({int(s) for s in snrs}))
-    if max_per_key is not None:
-        if not isinstance(max_per_key, (int, np.integer)) or isinstance(max_per_key, bool) or max_per_key < 1:
-            raise DatasetError(f"max_per_key must be a positive integer, got {max_per_key!r}")
-        max_per_key = int(max_per_key)
-    return classes, snrs, max_per_key
 
 
 def detect_format(path: str | Path) -> str:
@@ -122,9 +73,6 @@ def load_external(
     max_per_key: int | None = None,
 ) -> IQDataset:
     """Load an RML2016.10a pickle or RML2018.01A HDF5 file as an :class:`IQDataset` (format by content)."""
-    # Imported here: both loaders import check_selection from this module.
-    from amc_tf.data.rml2016 import load_rml2016
-    from amc_tf.data.rml2018 import load_rml2018
 
     loader = {"rml2016": load_rml2016, "rml2018": load_rml2018}[detect_format(path)]
     return loader(path, classes=classes, snrs=snrs, max_per_key=max_per_key)

@@ -36,6 +36,9 @@ import numpy as np
 
 from amc_tf.errors import ConfigError
 
+#: Sample rate of every synthetic family (Hz), as in the original generator.
+SAMPLE_RATE_HZ = 200_000.0
+
 Scheme = Literal["linear", "offset", "fsk", "fm", "am"]
 
 

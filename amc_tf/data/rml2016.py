@@ -25,13 +25,12 @@ from numpy._core.multiarray import _reconstruct as _np_reconstruct
 from numpy._core.multiarray import scalar as _np_scalar
 
 from amc_tf.data.dataset import IQDataset
-from amc_tf.data.importers import check_selection
+from amc_tf.data.modulations import FAMILIES
+from amc_tf.data.selection import check_selection
 from amc_tf.errors import DatasetError, UnsafePickleError
 
-#: The 11 RML2016.10a modulations in VT-CNN2's sorted order (class index = position).
-RML2016_CLASSES: tuple[str, ...] = (
-    "8PSK", "AM-DSB", "AM-SSB", "BPSK", "CPFSK", "GFSK", "PAM4", "QAM16", "QAM64", "QPSK", "WBFM",
-)  # fmt: skip
+#: The 11 RML2016.10a modulations in VT-CNN2's sorted order (class index = position): the one vocabulary.
+RML2016_CLASSES: tuple[str, ...] = FAMILIES["rml2016"].names
 
 _LATIN1 = frozenset({"latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1"})
 

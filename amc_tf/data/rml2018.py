@@ -23,15 +23,12 @@ import h5py
 import numpy as np
 
 from amc_tf.data.dataset import IQDataset
-from amc_tf.data.importers import check_selection
+from amc_tf.data.modulations import FAMILIES
+from amc_tf.data.selection import check_selection
 from amc_tf.errors import DatasetError
 
 #: RML2018.01A class names in the corrected order (class index = argmax of Y).
-RML2018_CLASSES: tuple[str, ...] = (
-    "OOK", "4ASK", "8ASK", "BPSK", "QPSK", "8PSK", "16PSK", "32PSK", "16APSK", "32APSK", "64APSK",
-    "128APSK", "16QAM", "32QAM", "64QAM", "128QAM", "256QAM", "AM-SSB-WC", "AM-SSB-SC", "AM-DSB-WC",
-    "AM-DSB-SC", "FM", "GMSK", "OQPSK",
-)  # fmt: skip
+RML2018_CLASSES: tuple[str, ...] = FAMILIES["rml2018"].names
 
 #: Rows of X read at once (4096 x 1024 x 2 float32 = 32 MiB).
 X_BLOCK_ROWS = 4096

@@ -45,20 +45,22 @@ arrays, and a key's windows do not depend on which other classes or SNRs are gen
 from __future__ import annotations
 
 import os
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from amc_tf.config.data import SAMPLE_RATE_HZ, SyntheticConfig
 from amc_tf.data import channel as ch
 from amc_tf.data import modulators as mods
 from amc_tf.data.dataset import IQDataset
-from amc_tf.data.modulations import Modulation
+from amc_tf.data.modulations import SAMPLE_RATE_HZ, Modulation
 from amc_tf.data.sources import SPEECH_LEVEL, random_symbols, speech_like
+from amc_tf.progress import Progress
+
+if TYPE_CHECKING:  # the config is passed in; data/ does not import the config layer at run time
+    from amc_tf.config.data import SyntheticConfig
 
 #: RRC roll-off and span (symbols) of the linear classes.
 RRC_ROLLOFF = 0.35
@@ -164,7 +166,7 @@ def generate(cfg: SyntheticConfig, *, progress: bool = False, workers: int | Non
 
     Args:
         cfg: Generator configuration.
-        progress: Print one line per class to stderr (windows done / total, rate).
+        progress: Report windows done / total and the rate on stderr (:mod:`amc_tf.progress`).
         workers: Threads; None = ``min(2, os.cpu_count())``.
 
     Returns:
@@ -194,18 +196,11 @@ def generate(cfg: SyntheticConfig, *, progress: bool = False, workers: int | Non
     n_workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if n_workers < 1:
         raise ValueError(f"workers must be >= 1, got {n_workers}")
-    t0 = time.perf_counter()
     # One BLAS thread per worker: the products here are small, and nested pools oversubscribe.
-    with threadpool_limits(1), ThreadPoolExecutor(max_workers=n_workers) as pool:
+    bar = Progress(f"synthetic {cfg.family}", total, enabled=progress, unit="windows", every_s=5.0)
+    with bar, threadpool_limits(1), ThreadPoolExecutor(max_workers=n_workers) as pool:
         for done, _ in enumerate(pool.map(fill, range(len(keys))), start=1):
-            if progress and done % len(snrs) == 0:
-                rate = done * per_key / max(time.perf_counter() - t0, 1e-9)
-                print(
-                    f"synthetic {cfg.family}: {keys[done - 1][0]} done ({done // len(snrs)}/{len(classes)} classes), "
-                    f"{done * per_key}/{total} windows, {rate:,.0f} windows/s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            bar.update(per_key, note=f"{keys[done - 1][0]} ({(done - 1) // len(snrs) + 1}/{len(classes)} classes)")
     manifest = {
         "source": "synthetic",
         "generator": cfg.model_dump(mode="json"),
