@@ -1,9 +1,7 @@
-"""Thin Prefect flows (design D6). ``amc-tf run CONFIG`` reads the YAML's ``kind`` and runs the
-registered flow in Prefect's ephemeral mode (no server needed).
-
-Each flow module defines ``CONFIG`` (its typed pipeline config, with a ``kind`` field) and a
-Prefect ``@flow`` function that takes that config and returns at least
-``{"run_id": <parent MLflow run>, "experiment": <name>}``.
+"""Thin Prefect flows (design D6): each task is a child MLflow run, one stage call of the library
+and the logging of its typed result. ``amc-tf run CONFIG`` validates the YAML into its pipeline
+config (:func:`amc_tf.config.pipelines.load_pipeline`) and runs the flow of its ``kind`` in
+Prefect's ephemeral mode (no server needed).
 """
 
 from __future__ import annotations
@@ -19,49 +17,33 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
+#: The flow of each pipeline kind (``module:function``).
 FLOWS: dict[str, str] = {
-    "evaluate_robustness": "flows.evaluate_robustness:evaluate_robustness",
     "train_classifier": "flows.train_classifier:train_classifier",
+    "evaluate_robustness": "flows.evaluate_robustness:evaluate_robustness",
     "compress": "flows.compress:compress",
     "mimo": "flows.mimo:mimo",
 }
 
 
-def load_flow(kind: str) -> tuple[Any, type]:
-    """Return ``(flow_function, config_class)`` for a pipeline kind."""
+def flow_for(kind: str) -> Any:
+    """The Prefect flow of pipeline ``kind``."""
     from amc_tf.errors import ConfigError
 
     try:
-        target = FLOWS[kind]
+        module_name, func_name = FLOWS[kind].split(":")
     except KeyError:
         raise ConfigError(f"unknown pipeline kind {kind!r}; known kinds: {sorted(FLOWS)}") from None
-    module_name, func_name = target.split(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, func_name), module.CONFIG
+    return getattr(importlib.import_module(module_name), func_name)
 
 
-def read_kind(path: str | Path) -> str:
-    """The ``kind`` field of a pipeline YAML (ConfigError if missing)."""
-    import yaml
-
-    from amc_tf.errors import ConfigError
-
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file not found: {path}")
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
-    if not isinstance(data, dict) or "kind" not in data:
-        raise ConfigError(f"config {path}: missing top-level 'kind' (one of {sorted(FLOWS)})")
-    return str(data["kind"])
+def run_pipeline(config: Any) -> Any:
+    """Run the flow of a validated pipeline config; returns its :class:`~amc_tf.results.PipelineResult`."""
+    return flow_for(config.kind)(config)
 
 
-def run_config_file(path: str | Path) -> dict[str, Any]:
-    """Validate the YAML at ``path`` and run its flow; returns the flow's result dict."""
-    from amc_tf.config.base import load_config
+def run_config_file(path: str | Path, overrides: list[str] | None = None) -> Any:
+    """Validate the YAML at ``path`` and run its flow."""
+    from amc_tf.config.pipelines import load_pipeline
 
-    flow_fn, config_cls = load_flow(read_kind(path))
-    config = load_config(path, config_cls)
-    return flow_fn(config)
+    return run_pipeline(load_pipeline(path, overrides))

@@ -6,7 +6,9 @@ The ``prefect_harness`` fixture starts ONE temporary Prefect server for the whol
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -36,6 +38,36 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=240):
         yield
+
+
+@dataclasses.dataclass(frozen=True)
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture()
+def cli(capsys, monkeypatch):
+    """Run the ``amc-tf`` console entry point in-process: ``cli("run", path) -> CliResult``.
+
+    It goes through :func:`amc_tf.cli.main` exactly as the console script does (errors become one
+    ``error:`` line and exit code 2), without paying a fresh interpreter and TensorFlow import."""
+
+    def run(*args) -> CliResult:
+        from amc_tf.cli import main
+
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", ["amc-tf", *map(str, args)])
+        code = 0
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliResult(code, captured.out, captured.err)
+
+    return run
 
 
 @pytest.fixture()

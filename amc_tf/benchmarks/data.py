@@ -54,7 +54,7 @@ def bench_data(n_windows: int = 220_000, family: str = "rml2016", seed: int = 0)
     }
 
 
-def data_command(
+def command(
     out: Annotated[Path, typer.Option("--out", help="JSON file to write.")],
     n_windows: Annotated[int, typer.Option("--n-windows", help="Windows to generate.")] = 220_000,
     family: Annotated[str, typer.Option("--family", help="rml2016 or rml2018.")] = "rml2016",

@@ -1,4 +1,4 @@
-"""``amc-tf data import`` and ``amc-tf data info`` (registered on ``data_app`` in ``amc_tf/cli.py``).
+"""``amc-tf data generate|import|info``: make, convert and inspect datasets.
 
 Errors are :class:`~amc_tf.errors.AmcError` subclasses, which ``amc_tf.cli.main`` prints as one
 ``error: ...`` line with exit code 2.
@@ -7,12 +7,15 @@ Errors are :class:`~amc_tf.errors.AmcError` subclasses, which ``amc_tf.cli.main`
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import typer
 
 from amc_tf.data.importers import describe, import_file, read_manifest
 from amc_tf.errors import ConfigError
+
+app = typer.Typer(no_args_is_help=True, help="Generate, import and inspect datasets.")
 
 
 def parse_classes(text: str | None) -> list[str] | None:
@@ -35,6 +38,7 @@ def parse_snrs(text: str | None) -> list[int] | None:
         raise ConfigError(f"--snrs must be comma-separated integers (dB), got {text!r}") from None
 
 
+@app.command("import")
 def import_command(
     path: Path = typer.Argument(..., help="RML2016.10a pickle or RML2018.01A HDF5 file (detected by content)."),
     out: Path = typer.Option(..., "--out", "-o", help="Output dataset (.npz), written atomically."),
@@ -51,6 +55,7 @@ def import_command(
     )
 
 
+@app.command("info")
 def info_command(
     path: Path = typer.Argument(..., help="An amc-tf dataset (.npz)."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -81,3 +86,40 @@ def format_info(info: dict) -> str:
     if extra:
         lines.append("manifest    " + json.dumps(extra, sort_keys=True))
     return "\n".join(lines)
+
+
+@app.command("generate")
+def generate_command(
+    config: Path = typer.Argument(..., help="A pipeline YAML with a data.synthetic section, or a bare generator YAML"),
+    out: Path = typer.Option(..., "--out", "-o", help="Output dataset (.npz), written atomically"),
+) -> None:
+    """Generate a synthetic RadioML-style dataset from a config and write it as an amc-tf dataset."""
+    import yaml
+
+    from amc_tf.config.base import validate_config
+    from amc_tf.config.data import SyntheticConfig
+    from amc_tf.data.dataset import save_dataset
+    from amc_tf.data.synthetic import generate as gen
+
+    if out.suffix != ".npz":
+        raise ConfigError(f"--out must end in .npz, got {out}")
+    if not config.is_file():
+        raise ConfigError(f"config file not found: {config}")
+    try:
+        raw = yaml.safe_load(config.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"config file {config} is not valid YAML: {err}") from None
+    section = raw
+    source = str(config)
+    if isinstance(raw, dict) and "kind" in raw:
+        section = (raw.get("data") or {}).get("synthetic") or {}
+        source = f"{config} (data.synthetic)"
+    cfg = validate_config(SyntheticConfig, section, source)
+    t0 = time.perf_counter()
+    ds = gen(cfg, progress=True)
+    save_dataset(ds, out)
+    secs = time.perf_counter() - t0
+    typer.echo(
+        f"wrote {out}: {len(ds)} windows, {len(ds.classes)} classes, {len(ds.snrs)} SNRs, L={ds.window} ({secs:.1f} s)"
+    )
+    typer.echo(f"fingerprint {ds.fingerprint()}")

@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 
 from amc_tf.config.base import Frozen
 from amc_tf.data.modulations import FAMILIES, SAMPLE_RATE_HZ, Family
+
 #: Largest Doppler-times-window product for which the block-static fading model is accepted.
 MAX_DOPPLER_WINDOW_PRODUCT = 0.01
 

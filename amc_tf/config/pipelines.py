@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Union
 
-from pydantic import Field, TypeAdapter
+from pydantic import Field
 
 from amc_tf.config.base import read_yaml, validate_config
 from amc_tf.config.classifier import EvaluateRobustnessConfig, TrainClassifierConfig
@@ -23,8 +23,8 @@ PIPELINES = (TrainClassifierConfig, EvaluateRobustnessConfig, CompressConfig, Mi
 #: Config class of each pipeline kind.
 KINDS: dict[str, type] = {cls.model_fields["kind"].default: cls for cls in PIPELINES}
 
+#: Any pipeline config (for type hints and pydantic fields that hold one).
 PipelineConfig = Annotated[Union[PIPELINES], Field(discriminator="kind")]  # noqa: UP007
-_ADAPTER = TypeAdapter(PipelineConfig)
 
 
 def config_class(kind: str) -> type:

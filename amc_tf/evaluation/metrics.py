@@ -13,18 +13,13 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import ConfigError
-from amc_tf.runtime import keras, tf
+from amc_tf.models.inference import predict_batched
+from amc_tf.runtime import keras
 
 
 def predict_logits(model: keras.Model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
     """Logits ``float32 [N, C]`` for ``x`` ``float32 [N, 2, L]``, in inference mode, batched."""
-    out = []
-    fn = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
-    for i in range(0, len(x), batch_size):
-        out.append(fn(tf.convert_to_tensor(x[i : i + batch_size])).numpy())
-    if not out:
-        return np.zeros((0, model.output_shape[-1]), np.float32)
-    return np.concatenate(out).astype(np.float32)
+    return predict_batched(model, x, batch_size)
 
 
 @dataclass

@@ -13,11 +13,12 @@ from pathlib import Path
 import numpy as np
 
 from amc_tf.export.tflite import TFLiteModel, export_tflite, gzip_size
+from amc_tf.results import Result
 from amc_tf.runtime import keras
 
 
 @dataclass(frozen=True)
-class SizeRow:
+class SizeRow(Result):
     """One model's row (sizes in bytes, latency in milliseconds per window, accuracy in [0, 1])."""
 
     model: str

@@ -15,11 +15,12 @@ import numpy as np
 
 from amc_tf.errors import ConfigError, ModelError
 from amc_tf.prune.nettrim import epsilon_from_gain, net_trim
+from amc_tf.results import Result
 from amc_tf.runtime import keras, tf
 
 
 @dataclass(frozen=True)
-class NetTrimReport:
+class NetTrimReport(Result):
     """What pruning one layer did.
 
     Attributes:

@@ -31,7 +31,6 @@ program for small layers (see the tests), but is far too slow and memory-hungry 
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import numpy as np
 from scipy import linalg
 
 from amc_tf.errors import ConfigError
+from amc_tf.progress import say
 
 #: Outputs above this value count as active (Ω), as in the reference code.
 ACTIVE_THRESHOLD = 1e-6
@@ -236,4 +236,4 @@ def net_trim(
 
 
 def _stderr_progress(it: int, sparsity: float, delta: float) -> None:
-    print(f"net-trim: iteration {it:5d}  sparsity {sparsity:.4f}  |dW| {delta:.3e}", file=sys.stderr, flush=True)
+    say("net-trim", f"iteration {it:5d}  sparsity {sparsity:.4f}  |dW| {delta:.3e}")

@@ -18,12 +18,12 @@ Net-Trim reached, so both methods are compared at equal sparsity.
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import tensorflow_model_optimization as tfmot  # noqa: E402  (after the runtime: Keras 2, D1)
 
 from amc_tf.errors import ConfigError
+from amc_tf.progress import say
 from amc_tf.prune.apply import copy_model  # noqa: E402
 from amc_tf.runtime import keras
 
@@ -99,11 +99,8 @@ def prune_magnitude(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    print(
-        f"tf-mot: pruning {sorted(layers) if layers else 'all Dense/Conv2D'} to {target_sparsity:.4f} over {steps} steps",
-        file=sys.stderr,
-        flush=True,
-    )
+    which = sorted(layers) if layers else "all Dense/Conv2D"
+    say("tf-mot", f"pruning {which} to {target_sparsity:.4f} over {steps} steps")
     wrapped.fit(
         x,
         y,

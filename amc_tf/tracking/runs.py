@@ -270,6 +270,19 @@ def log_json(obj: Any, artifact_file: str) -> None:
         _mlflow().log_artifact(str(path), artifact_path=sub)
 
 
+def log_text(text: str, artifact_file: str, *, local_dir: str | Path | None = None) -> None:
+    """Log ``text`` as an artifact file; also keep it as ``local_dir/<name>`` (written atomically)."""
+    from amc_tf.io import atomic_path
+
+    if local_dir is None:
+        _mlflow().log_text(text, artifact_file)
+        return
+    path = Path(local_dir) / Path(artifact_file).name
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        tmp.write_text(text)
+    log_artifact(path)
+
+
 def log_figure(fig: Any, artifact_file: str) -> None:
     """Log a matplotlib figure as a PNG artifact and close it."""
     import matplotlib.pyplot as plt
@@ -290,6 +303,31 @@ def log_keras_model(model: Any, name: str) -> str:
 
     info = mlflow.tensorflow.log_model(model, name=name, pip_requirements=MODEL_PIP_REQUIREMENTS)
     return info.model_uri
+
+
+def log_model(model: Any, artifact: str, tracking: Any, registered_name: str, *, alias: str = "candidate") -> str | None:
+    """Log ``model`` in the active run as ``artifact`` (if ``tracking.log_models``), tag the run
+    with its ``model_uri`` and register it under ``registered_name`` with ``alias`` (if
+    ``tracking.register_models``). Returns the model URI, or None when models are not logged."""
+    if not tracking.log_models:
+        return None
+    uri = log_keras_model(model, artifact)
+    set_tags({"model_uri": uri})
+    if tracking.register_models:
+        register_model(uri, registered_name, alias=alias)
+    return uri
+
+
+def log_history(history: dict[str, list[float]]) -> None:
+    """Log a Keras training history as per-epoch metrics (step = epoch)."""
+    for epoch in range(len(next(iter(history.values()), []))):
+        log_metrics({k: v[epoch] for k, v in history.items()}, step=epoch)
+
+
+def log_figures(figures: dict[str, Any]) -> None:
+    """Log ``{artifact file: matplotlib figure}`` as PNG artifacts (each figure is closed)."""
+    for name, fig in figures.items():
+        log_figure(fig, name)
 
 
 def register_model(model_uri: str, name: str, alias: str | None = None) -> int:

@@ -7,7 +7,6 @@ line; the returned :class:`TrainResult` carries the history for tracking.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 
@@ -16,11 +15,13 @@ import numpy as np
 from amc_tf.config.train import TrainConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import ConfigError
+from amc_tf.progress import say
+from amc_tf.results import Result
 from amc_tf.runtime import keras
 
 
-@dataclass
-class TrainResult:
+@dataclass(frozen=True)
+class TrainResult(Result):
     """What a training run produced (the model itself is trained in place)."""
 
     history: dict[str, list[float]]
@@ -29,6 +30,9 @@ class TrainResult:
     seconds: float
     windows_per_s: float
     epoch_seconds: list[float] = field(default_factory=list)
+
+    def metrics(self) -> dict[str, float]:
+        return self.summary()
 
     def summary(self) -> dict[str, float]:
         out = {
@@ -61,10 +65,7 @@ class _EpochTimer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._t0)
         if self.max_seconds is not None and time.perf_counter() - self._start > self.max_seconds:
-            print(
-                f"time budget of {self.max_seconds / 60:.1f} min spent after epoch {epoch + 1}; stopping",
-                file=sys.stderr,
-            )
+            say("train", f"time budget of {self.max_seconds / 60:.1f} min spent after epoch {epoch + 1}; stopping")
             self.model.stop_training = True
 
 
@@ -137,11 +138,7 @@ def fit_classifier(
             )
         )
     cbs.extend(callbacks or [])
-    print(
-        f"training {model.name}: {len(train)} windows, batch {cfg.batch_size}, up to {cfg.epochs} epochs",
-        file=sys.stderr,
-        flush=True,
-    )
+    say("train", f"{model.name}: {len(train)} windows, batch {cfg.batch_size}, up to {cfg.epochs} epochs")
     t0 = time.perf_counter()
     hist = model.fit(
         train.x,

@@ -1,12 +1,12 @@
 """The train_classifier flow end to end on a tiny config: MLflow parent + child runs, params,
-tags, metrics, artifacts; the data stage is cached by config hash; the CLI fails cleanly."""
+tags, metrics, artifacts; the data stage is cached by config hash; tasks run without Prefect
+through ``.fn``; the CLI fails cleanly before any work."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from amc_tf.config.base import validate_config
@@ -32,27 +32,33 @@ TINY = {
 }
 
 
+def _config(tmp_path, **tracking) -> TrainClassifierConfig:
+    raw = dict(TINY, output_dir=str(tmp_path / "artifacts"))
+    raw["data"] = dict(TINY["data"], cache_dir=str(tmp_path / "cache"))
+    raw["tracking"] = dict(TINY["tracking"], **tracking)
+    return validate_config(TrainClassifierConfig, raw)
+
+
 def test_flow_records_everything_and_caches_data(prefect_harness, mlflow_store, tmp_path):
     import mlflow
     from mlflow import MlflowClient
 
     from flows.train_classifier import train_classifier
 
-    raw = dict(TINY, output_dir=str(tmp_path / "artifacts"))
-    raw["data"] = dict(TINY["data"], cache_dir=str(tmp_path / "cache"))
-    cfg = validate_config(TrainClassifierConfig, raw)
+    cfg = _config(tmp_path)
     first = train_classifier(cfg)
-    assert first["cache_hit"] is False and 0.0 <= first["accuracy"] <= 1.0
-    assert set(first["accuracy_by_snr"]) == {0, 10}
+    assert first.details["cache_hit"] is False
+    assert set(first.details["accuracy_by_snr"]) == {0, 10}
     client = MlflowClient()
-    parent = client.get_run(first["run_id"])
+    parent = client.get_run(first.run_id)
     assert parent.info.status == "FINISHED"
     tags = parent.data.tags
     for key in ("git_commit", "config_hash", "data_fingerprint", "prefect_flow_run_id", "seed"):
         assert tags.get(key), key
     assert tags["config_hash"] == cfg.config_hash()
     assert parent.data.params["train.batch_size"] == "16"
-    assert "test_accuracy" in parent.data.metrics
+    assert parent.data.metrics["test_accuracy"] == pytest.approx(first.headline["test_accuracy"])
+    assert parent.data.metrics["wall_seconds"] > 0
     children = client.search_runs(
         [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
     )
@@ -65,35 +71,71 @@ def test_flow_records_everything_and_caches_data(prefect_harness, mlflow_store, 
         "confusion_all.png",
         "confusion_10dB.png",
     } <= evaluate_files
-    assert Path(first["model_path"]).is_file()
-    model = mlflow.tensorflow.load_model(first["model_uri"])
+    # the headline is the mean of the per-SNR accuracies at SNR >= 0 dB
+    per_snr = first.details["accuracy_by_snr"]
+    assert first.headline["test_acc_snr_ge_0"] == pytest.approx(np.mean([per_snr[0], per_snr[10]]))
+    assert Path(first.outputs["model_path"]).is_file()
+    assert Path(first.outputs["model_path"]).parent == Path(first.output_dir)
+    model = mlflow.tensorflow.load_model(first.outputs["model_uri"])
     assert model.output_shape[-1] == 3
     assert input_scale_of(model) == pytest.approx(stages["train"].data.metrics["input_scale"])  # raw windows in
     assert input_scale_of(model) > 10
     assert client.get_model_version_by_alias("tiny-vtcnn2", "candidate") is not None
 
     second = train_classifier(cfg)
-    assert second["cache_hit"] is True
-    assert client.get_run(second["run_id"]).data.tags["data_fingerprint"] == tags["data_fingerprint"]
+    assert second.details["cache_hit"] is True
+    assert client.get_run(second.run_id).data.tags["data_fingerprint"] == tags["data_fingerprint"]
+    assert second.headline == first.headline  # same config and seed, same numbers
 
 
-def test_cli_rejects_a_typo_before_any_work(tmp_path):
+def test_tasks_run_without_prefect_through_fn(mlflow_store, tmp_path):
+    """Each task body is a child run + one stage call + logging: callable as plain functions."""
+    from mlflow import MlflowClient
+
+    from amc_tf.tracking import runs
+    from flows.train_classifier import data_task, evaluate_task, train_task
+
+    cfg = _config(tmp_path, register_models=False, log_models=False)
+    with runs.flow_run(cfg) as run:
+        data = data_task.fn(cfg, run.run_id)
+        trained = train_task.fn(cfg, data, run.run_id, str(run.output_dir))
+        evaluation = evaluate_task.fn(cfg, data, trained, run.run_id)
+    assert data.n_windows == 3 * 2 * 12 and data.n_classes == 3
+    assert trained.uri is None and Path(trained.path).is_file() and trained.fit.epochs_run == 1
+    assert evaluation.report.n == 18  # a quarter of 72 windows, stratified
+    client = MlflowClient()
+    children = client.search_runs(
+        [client.get_run(run.run_id).info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run.run_id}'"
+    )
+    by_stage = {c.data.tags["stage"]: c for c in children}
+    assert by_stage["train"].data.metrics["n_params"] == trained.n_params
+    assert by_stage["evaluate"].data.metrics["test_accuracy"] == pytest.approx(evaluation.report.accuracy)
+    assert "model_uri" not in client.get_run(run.run_id).data.tags  # log_models off
+
+
+def test_cli_rejects_a_typo_before_any_work(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     bad = tmp_path / "bad.yaml"
     bad.write_text("kind: train_classifier\ntrain:\n  batchsize: 3\n")
-    exe = Path(sys.executable).with_name("amc-tf")
-    proc = subprocess.run([str(exe), "run", str(bad)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert proc.returncode == 2
-    assert "train.batchsize" in proc.stderr and "unknown field" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    result = cli("run", bad)
+    assert result.exit_code == 2
+    assert "train.batchsize" in result.stderr and "unknown field" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "mlruns").exists() and not (tmp_path / ".cache").exists()
 
 
 @pytest.mark.parametrize(
     "content,message", [("kind: nope\n", "unknown pipeline kind"), ("seed: 1\n", "missing top-level 'kind'")]
 )
-def test_cli_rejects_unknown_or_missing_kind(tmp_path, content, message):
+def test_cli_rejects_unknown_or_missing_kind(cli, tmp_path, content, message):
     bad = tmp_path / "bad.yaml"
     bad.write_text(content)
-    exe = Path(sys.executable).with_name("amc-tf")
-    proc = subprocess.run([str(exe), "run", str(bad)], capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert proc.returncode == 2 and message in proc.stderr
+    result = cli("run", bad)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_attack_refuses_a_config_of_another_kind(cli, tmp_path):
+    other = tmp_path / "train.yaml"
+    other.write_text("kind: train_classifier\n")
+    result = cli("attack", "--model-uri", "runs:/x/model", "--config", other)
+    assert result.exit_code == 2 and "evaluate_robustness" in result.stderr

@@ -1,0 +1,17 @@
+"""``amc-tf bench ...``: every benchmark writes JSON and reports ratios measured side by side in
+one run (ours vs ART, ours vs cvxpy, ...; design §3). Each benchmark module of
+:mod:`amc_tf.benchmarks` exposes its typer command as ``command``; this app mounts them."""
+
+from __future__ import annotations
+
+import typer
+
+from amc_tf.benchmarks import attacks, data, mimo, nettrim
+
+app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
+app.command("data")(data.command)
+app.command("nettrim")(nettrim.command)
+app.command("attacks")(attacks.attacks_command)
+app.command("mimo")(
+    getattr(mimo, "command", None) or __import__("amc_tf.commands.mimo", fromlist=["x"]).bench_command
+)  # TEMP
