@@ -1,26 +1,33 @@
 """The contract every classifier attack follows (after ART's ``art/attacks/attack.py``).
 
-* Construction takes the model and keyword settings and validates everything at once: the model
-  must be an I/Q classifier with logits (design D3), the budget a :class:`~amc_tf.attacks.budgets.Budget`,
-  every setting in range. Nothing is computed before validation passes.
+* An attack class declares its registry ``name`` and its settings model ``Settings`` (a frozen
+  pydantic model with a ``name`` literal and every setting's default and range) once; the
+  constructor validates the keyword settings by building that model, so a bad value raises
+  :class:`~amc_tf.errors.AttackError` naming it before anything is computed, and the config
+  schema of the robustness evaluation is the union of the same models
+  (:mod:`amc_tf.attacks.registry`).
+* The model must be an I/Q classifier with logits (design D3), the budget a
+  :class:`~amc_tf.attacks.budgets.Budget`.
 * ``generate(x, y=None, *, snr=None) -> x_adv`` returns ``float32 [N, 2, L]`` adversarial windows.
   ``y = None`` attacks the model's own predictions (no label leaking); ``snr`` (dB labels) is
   needed when the budget is a PNR/PSR.
-* Capabilities are declared as class attributes (``needs_class_gradients``, ``universal``,
-  ``uses_model``), so a caller can tell what an attack needs before running it.
+* Capabilities are class attributes (``needs_class_gradients``, ``universal``, ``uses_model``,
+  ``minimal``, ``control``), so a caller can tell what an attack needs before running it.
 """
 
 from __future__ import annotations
 
 import abc
-import math
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import numpy as np
+from pydantic import ConfigDict, Field, ValidationError
 
 from amc_tf.attacks.budgets import Budget, Norm
-from amc_tf.attacks.graph import MICRO_BATCH, auto_micro_batch, logits_fn, parts_for
+from amc_tf.attacks.compiled import MICRO_BATCH, auto_micro_batch, logits_fn, parts_for
+from amc_tf.config.base import Frozen
 from amc_tf.errors import AttackError, ModelError
+from amc_tf.models.inference import predict_classes
 from amc_tf.runtime import keras
 
 _PROBABILITY_ACTIVATIONS = {"softmax", "sigmoid", "log_softmax"}
@@ -50,7 +57,7 @@ def check_classifier(model: Any, *, needs_class_gradients: bool = False) -> tupl
     if in_shape is None or len(in_shape) != 3 or in_shape[1] != 2 or in_shape[2] is None:
         raise ModelError(
             f"this attack needs {need}: model {model.name!r} takes input {model.input_shape}, "
-            "not I/Q windows [None, 2, L] (a regressor? use amc_tf.attacks.regression)"
+            "not I/Q windows [None, 2, L] (a regressor? the massive-MIMO attacks live in amc_tf.mimo)"
         )
     if out_shape is None or len(out_shape) != 2 or out_shape[1] is None or out_shape[1] < 2:
         raise ModelError(
@@ -67,80 +74,125 @@ def check_classifier(model: Any, *, needs_class_gradients: bool = False) -> tupl
     return int(out_shape[1]), int(in_shape[2])
 
 
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """An integer setting in ``[low, high]`` or :class:`AttackError`."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise AttackError(f"{name} must be an integer, got {value!r}")
-    if value < low or (high is not None and value > high):
-        bounds = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise AttackError(f"{name} must be {bounds}, got {value}")
-    return int(value)
+#: ``micro_batch`` of the native attacks: ``"auto"`` (sized from the model), examples per
+#: micro-batch, or None (the whole batch; :mod:`amc_tf.attacks.compiled`).
+MicroBatch = Literal["auto"] | Annotated[int, Field(ge=1)] | None
 
 
-def check_float(name: str, value: Any, low: float, high: float | None = None, *, low_open: bool = False) -> float:
-    """A finite float setting in ``[low, high]`` (``(low, high]`` if ``low_open``) or :class:`AttackError`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise AttackError(f"{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or value < low or (low_open and value == low) or (high is not None and value > high):
-        lo = f"> {low}" if low_open else f">= {low}"
-        raise AttackError(f"{name} must be finite and {lo}{'' if high is None else f' and <= {high}'}, got {value}")
-    return value
+class AttackSettings(Frozen):
+    """Base of every attack's settings model: strict types, finite numbers, ``name`` = registry name.
+
+    A registry attack narrows ``name`` to ``Literal["<its name>"]``, which makes the models one
+    discriminated union (the ``attacks`` list of the robustness config).
+    """
+
+    model_config = ConfigDict(strict=True, allow_inf_nan=False)
+
+    name: str
+
+
+class RunOptions(Frozen):
+    """How an attack runs, common to every attack (and not part of its spec in a config).
+
+    Attributes:
+        batch_size: Examples per compiled call.
+        seed: Seed of the attack's randomness (same seed and input, same output).
+        micro_batch: Examples per micro-batch inside a compiled call (:data:`MicroBatch`).
+    """
+
+    model_config = ConfigDict(strict=True)
+
+    batch_size: int = Field(default=256, ge=1)
+    seed: int = Field(default=0, ge=0)
+    micro_batch: MicroBatch = MICRO_BATCH
+
+
+M = TypeVar("M", bound=Frozen)
+
+
+def validate_settings(model: type[M], values: dict[str, Any], what: str) -> M:
+    """``model(**values)`` or :class:`AttackError` naming each bad or unknown setting of ``what``."""
+    plain = {k: v.item() if isinstance(v, np.generic) else v for k, v in values.items()}
+    try:
+        return model(**plain)
+    except ValidationError as err:
+        known = sorted(k for k in model.model_fields if k != "name")
+        problems = []
+        for item in err.errors():
+            field = ".".join(str(p) for p in item["loc"])
+            if item["type"] == "extra_forbidden":
+                problems.append(f"unknown setting {field!r} (known: {', '.join(known) or 'none'})")
+            elif field:
+                problems.append(f"{field}={plain.get(item['loc'][0], item.get('input'))!r}: {item['msg']}")
+            else:
+                problems.append(item["msg"].removeprefix("Value error, "))
+        raise AttackError(f"bad settings for {what}: " + "; ".join(problems)) from None
 
 
 class Attack(abc.ABC):
     """Base class of the native attacks.
 
+    Construction: ``Attack(model, *, budget, norm=None, batch_size=256, seed=0, micro_batch="auto",
+    **settings)``; ``settings`` are the fields of :attr:`Settings`, the run options those of
+    :class:`RunOptions`, and ``norm`` (None = :attr:`default_norm`) must be one of :attr:`norms`.
+
     Attributes:
         name: Registry name of the attack.
-        norm: Norm of the perturbation ball (per instance: FGM/PGD exist in L2 and L-inf).
+        Settings: Its settings model (defaults and ranges of every setting).
+        default_norm: Norm of the perturbation ball unless the caller picks another of ``norms``.
+        norms: Norms the attack can work in.
         needs_class_gradients: Needs per-class input gradients (DeepFool).
         universal: Produces one perturbation for all inputs.
-        uses_model: Reads the model at all (False for the noise control).
+        uses_model: Reads the model at all (False for the noise controls).
         minimal: A minimal-perturbation attack (DeepFool): it runs without a budget, and its
             result under a budget is its unbounded result projected onto the ball.
+        control: Not adversarial (random noise): left out of the worst case.
+        spec: The validated settings of this instance.
     """
 
     name: ClassVar[str] = "attack"
+    Settings: ClassVar[type[AttackSettings]] = AttackSettings
+    default_norm: ClassVar[Norm] = Norm.L2
+    norms: ClassVar[tuple[Norm, ...]] = (Norm.L2,)
     needs_class_gradients: ClassVar[bool] = False
     universal: ClassVar[bool] = False
     uses_model: ClassVar[bool] = True
     minimal: ClassVar[bool] = False
+    control: ClassVar[bool] = False
 
-    def __init__(
-        self,
-        model: Any,
-        *,
-        budget: Budget | None,
-        norm: Norm | str = Norm.L2,
-        batch_size: int = 256,
-        seed: int = 0,
-        micro_batch: int | str | None = MICRO_BATCH,
-    ):
+    def __init__(self, model: Any, *, budget: Budget | None, norm: Norm | str | None = None, **settings: Any):
         if not isinstance(budget, Budget) and not (budget is None and self._budget_optional()):
             raise AttackError(
                 f"{type(self).__name__} needs budget=Budget.pnr(...)/psr(...)/absolute(...), got {budget!r}"
             )
-        try:
-            self.norm = Norm(norm)
-        except ValueError:
-            raise AttackError(f"norm must be one of {[n.value for n in Norm]}, got {norm!r}") from None
+        self.norm = self._choose_norm(norm)
         self.budget = budget
-        self.batch_size = check_int("batch_size", batch_size, 1)
-        self.seed = check_int("seed", seed, 0)
-        if micro_batch not in (None, "auto"):
-            check_int("micro_batch", micro_batch, 1)
-        self.micro_batch = micro_batch
-        #: Micro-batches per compiled call (:func:`amc_tf.attacks.graph.split_apply`).
+        run = validate_settings(
+            RunOptions, {k: settings.pop(k) for k in RunOptions.model_fields if k in settings}, self.name
+        )
+        self.spec = validate_settings(self.Settings, {"name": self.name, **settings}, self.name)
+        self.batch_size, self.seed, self.micro_batch = run.batch_size, run.seed, run.micro_batch
+        #: Micro-batches per compiled call (:func:`amc_tf.attacks.compiled.split_apply`).
         self.parts = 1
-        if micro_batch is not None and model is not None and self.uses_model:
-            size = auto_micro_batch(model) if micro_batch == "auto" else int(micro_batch)
+        if self.micro_batch is not None and model is not None and self.uses_model:
+            size = auto_micro_batch(model) if self.micro_batch == "auto" else int(self.micro_batch)
             self.parts = parts_for(self.batch_size, size)
         self.model = model
         if self.uses_model or model is not None:
             self.n_classes, self.window = check_classifier(model, needs_class_gradients=self.needs_class_gradients)
         else:
             self.n_classes, self.window = 0, 0
+
+    def _choose_norm(self, norm: Norm | str | None) -> Norm:
+        if norm is None:
+            return self.default_norm
+        try:
+            chosen = Norm(norm)
+        except ValueError:
+            raise AttackError(f"norm must be one of {[n.value for n in Norm]}, got {norm!r}") from None
+        if chosen not in self.norms:
+            raise AttackError(f"{self.name} works in {[n.value for n in self.norms]}, not {chosen.value}")
+        return chosen
 
     @classmethod
     def _budget_optional(cls) -> bool:
@@ -211,10 +263,8 @@ class Attack(abc.ABC):
         return y.astype(np.int64)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """The model's predicted classes ``int64 [N]``, batched."""
-        fn = logits_fn(self.model, self.parts)
-        out = [np.argmax(fn(x[i : i + self.batch_size]).numpy(), axis=1) for i in range(0, x.shape[0], self.batch_size)]
-        return np.concatenate(out).astype(np.int64) if out else np.zeros(0, np.int64)
+        """The model's predicted classes ``int64 [N]``, batched through the compiled logits."""
+        return predict_classes(logits_fn(self.model, self.parts), x, self.batch_size)
 
     def batches(self, n: int):
         """Start/stop index pairs of the attack's batches."""
@@ -228,6 +278,8 @@ class Attack(abc.ABC):
             "budget": None if self.budget is None else str(self.budget),
             "batch_size": self.batch_size,
             "micro_batch": self.micro_batch,
+            "seed": self.seed,
+            **self.spec.model_dump(exclude={"name"}),
         }
 
     def __repr__(self) -> str:

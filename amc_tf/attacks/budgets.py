@@ -132,7 +132,8 @@ class Budget:
         snr = _snr_array(snr_db, x.shape[0])
         if self.kind is BudgetKind.PNR_DB and np.unique(snr).size > 1:
             raise AttackError(
-                f"a universal perturbation under a PNR budget needs data at one SNR; got SNRs {sorted(set(snr.tolist()))}"
+                "a universal perturbation under a PNR budget needs data at one SNR; "
+                f"got SNRs {sorted(set(snr.tolist()))}"
             )
         sig_pow = float(np.mean(np.linalg.norm(x.reshape(x.shape[0], -1).astype(np.float64), axis=1))) ** 2
         ratio = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from amc_tf.attacks.graph import loss_gradient_fn
+from amc_tf.attacks.compiled import loss_gradient_fn
 from amc_tf.runtime import keras
 
 
@@ -28,7 +28,8 @@ def sanity_checks(model: keras.Model, x: np.ndarray, y: np.ndarray, n_classes: i
     logits, grad = logits.numpy(), grad.numpy()
     if np.all(logits >= 0) and np.allclose(logits.sum(axis=1), 1.0, atol=1e-3):
         notes.append(
-            "model outputs look like probabilities (rows are non-negative and sum to 1); attacks need logits (design D3)"
+            "model outputs look like probabilities (rows are non-negative and sum to 1); "
+            "attacks need logits (design D3)"
         )
     flat = grad.reshape(m, -1)
     bad = ~np.isfinite(flat).all(axis=1)
@@ -37,6 +38,7 @@ def sanity_checks(model: keras.Model, x: np.ndarray, y: np.ndarray, n_classes: i
         notes.append(f"loss gradient is NaN/Inf for {int(bad.sum())} of {m} examples")
     if zero.mean() > 0.05:
         notes.append(
-            f"loss gradient vanishes (exactly zero) for {int(zero.sum())} of {m} examples: gradient attacks cannot move them (saturated or masked gradients)"
+            f"loss gradient vanishes (exactly zero) for {int(zero.sum())} of {m} examples: "
+            "gradient attacks cannot move them (saturated or masked gradients)"
         )
     return notes

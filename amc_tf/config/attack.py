@@ -1,105 +1,32 @@
-"""Configs of the attack suite and the robustness evaluation (design D4; references §6, §9, §10).
+"""Config of the robustness evaluation (design D4; references §6, §9, §10).
 
-Closed sets are enums: :class:`AttackName` (the native attacks of ``amc_tf.attacks.ATTACKS``)
-and :class:`ArtBaseline` (the ART 1.20 methods of ``amc_tf.attacks.art_baseline``). Every attack's
-settings are typed fields with their range, never a free dict.
+The attack list is derived from the attacks themselves: each entry is the settings model of one
+registry attack (:data:`amc_tf.attacks.registry.AttackSpec`, discriminated by ``name``), so a
+setting's default and range are declared once, on its attack. In YAML an entry is either a bare
+name (``fgm``: the attack with its defaults) or a mapping (``{name: pgd_l2, steps: 5}``). ART
+baselines are named by the keys of :data:`amc_tf.attacks.baselines.art.ART_BASELINES`; each runs
+with the settings of its native twin's entry (or the twin's defaults when it is not listed).
 """
 
 from __future__ import annotations
 
-import enum
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from amc_tf.attacks.base import AttackSettings, MicroBatch
+from amc_tf.attacks.baselines.art import ART_BASELINES, NO_ART_TWIN
+from amc_tf.attacks.registry import ATTACK_CLASSES, ATTACKS, AttackSpec
 from amc_tf.config.base import Frozen
 
 
-class AttackName(str, enum.Enum):
-    """Native attacks (``amc_tf.attacks.ATTACKS``)."""
-
-    FGM = "fgm"
-    FGSM = "fgsm"
-    PGD_L2 = "pgd_l2"
-    PGD_LINF = "pgd_linf"
-    MIFGSM = "mifgsm"
-    DEEPFOOL = "deepfool"
-    UAP_SVD = "uap_svd"
-    UAP_ITERATIVE = "uap_iterative"
-    NOISE_GAUSSIAN = "noise_gaussian"
-    NOISE_SIGN = "noise_sign"
-
-
-class ArtBaseline(str, enum.Enum):
-    """ART baselines (``amc_tf.attacks.art_baseline.ART_METHODS``); MI-FGSM has none (ART #2439)."""
-
-    FGM = "fgm"
-    FGSM = "fgsm"
-    PGD_L2 = "pgd_l2"
-    PGD_LINF = "pgd_linf"
-    DEEPFOOL = "deepfool"
-    UAP = "uap"
-
-
-class PGDSettings(Frozen):
-    """PGD (both norms). ``step_fraction`` is the step as a fraction of the radius."""
-
-    steps: int = Field(default=10, ge=1, le=10_000)
-    step_fraction: float = Field(default=0.25, gt=0, le=10)
-    random_start: bool = True
-    restarts: int = Field(default=1, ge=1, le=1000)
-
-    @model_validator(mode="after")
-    def _restarts_need_random_start(self) -> PGDSettings:
-        if self.restarts > 1 and not self.random_start:
-            raise ValueError("restarts > 1 needs random_start = true")
-        return self
-
-
-class MIFGSMSettings(Frozen):
-    """MI-FGSM: ``iterations`` steps of ``eps / iterations``, momentum decay ``mu``."""
-
-    iterations: int = Field(default=10, ge=1, le=10_000)
-    mu: float = Field(default=1.0, ge=0, le=100)
-
-
-class DeepFoolSettings(Frozen):
-    """DeepFool as in the authors' code: overshoot 0.02, 50 steps, top-10 classes."""
-
-    overshoot: float = Field(default=0.02, ge=0, le=10)
-    max_iter: int = Field(default=50, ge=1, le=10_000)
-    candidates: int = Field(default=10, ge=2)
-
-
-class UAPSettings(Frozen):
-    """Universal perturbations: SVD (Sadeghi & Larsson) and iterative (Moosavi-Dezfooli).
-
-    Attributes:
-        n_vectors: Gradients stacked for the SVD (50 in the paper).
-        draws: Monte-Carlo draws of those (5 in the authors' code).
-        inner: Inner attack of the iterative UAP.
-        delta: Iterative UAP stops at a fooling rate of ``1 - delta``.
-        max_passes: Passes of the iterative UAP over its fit data.
-        n_fit: Examples the universal vector is fitted on, drawn from the data at the evaluation
-            SNR but *outside* the evaluated examples when enough exist.
-    """
-
-    n_vectors: int = Field(default=50, ge=1)
-    draws: int = Field(default=5, ge=1, le=1000)
-    inner: Literal["deepfool", "fgm"] = "deepfool"
-    delta: float = Field(default=0.2, ge=0, le=1)
-    max_passes: int = Field(default=1, ge=1, le=1000)
-    n_fit: int = Field(default=256, ge=1)
-
-
-class AttackSettings(Frozen):
-    """Settings of every native attack (and of the matching ART baselines)."""
-
-    pgd: PGDSettings = PGDSettings()
-    mifgsm: MIFGSMSettings = MIFGSMSettings()
-    deepfool: DeepFoolSettings = DeepFoolSettings()
-    uap: UAPSettings = UAPSettings()
+def _known_baseline(name: str) -> str:
+    if name in NO_ART_TWIN:
+        raise ValueError(NO_ART_TWIN[name])
+    if name not in ART_BASELINES:
+        raise ValueError(f"unknown ART baseline {name!r}; known: {list(ART_BASELINES)}")
+    return name
 
 
 def default_pnr_grid() -> list[float]:
@@ -111,8 +38,9 @@ class RobustnessConfig(Frozen):
     """One robustness evaluation (``amc_tf.evaluation.robustness.evaluate_robustness``).
 
     Attributes:
-        attacks: Native attacks, in cascade order (controls are not counted in the worst case).
-        art_baselines: ART methods run side by side ([] = none).
+        attacks: Native attacks with their settings, in cascade order (controls are not counted
+            in the worst case); default: every registry attack with its defaults.
+        art_baselines: ART baselines run beside their native twins ([] = none).
         pnr_db: PNR grid in dB.
         snr_db: SNR label (dB) of the evaluated examples (10 dB as in the papers).
         n_examples: Examples evaluated (drawn at ``snr_db``; fewer if the data has fewer).
@@ -120,7 +48,7 @@ class RobustnessConfig(Frozen):
         micro_batch: Examples per micro-batch inside the native attacks' compiled calls:
             ``"auto"`` (sized from the model's activations; ~2x faster on CPU for VT-CNN2), an
             int, or None (the whole batch, which reproduces ART's float rounding bit for bit);
-            see ``amc_tf.attacks.graph``.
+            see ``amc_tf.attacks.compiled``.
         art_max_examples: At most this many examples for ART's FGM/FGSM/PGD.
         art_max_examples_deepfool: At most this many for ART's DeepFool and UAP (ART's DeepFool
             costs ~20–30 s per 64 examples even on a tiny model).
@@ -129,16 +57,17 @@ class RobustnessConfig(Frozen):
         breakdown_snrs: SNRs of the breakdown (None = every SNR in the data).
         breakdown_n: Examples per SNR in the breakdown.
         seed: Seeds example selection and every attack's randomness.
-        settings: Per-attack settings.
     """
 
-    attacks: list[AttackName] = Field(default_factory=lambda: list(AttackName))
-    art_baselines: list[ArtBaseline] = Field(default_factory=lambda: list(ArtBaseline))
+    attacks: list[AttackSpec] = Field(default_factory=lambda: [cls.Settings() for cls in ATTACK_CLASSES])
+    art_baselines: list[Annotated[str, AfterValidator(_known_baseline)]] = Field(
+        default_factory=lambda: list(ART_BASELINES)
+    )
     pnr_db: list[float] = Field(default_factory=default_pnr_grid, min_length=1)
     snr_db: int = 10
     n_examples: int = Field(default=512, ge=1)
     batch_size: int = Field(default=256, ge=1)
-    micro_batch: Literal["auto"] | Annotated[int, Field(ge=1)] | None = "auto"
+    micro_batch: MicroBatch = "auto"
     art_max_examples: int = Field(default=256, ge=1)
     art_max_examples_deepfool: int = Field(default=32, ge=1)
     art_pnr_db: list[float] | None = None
@@ -146,11 +75,26 @@ class RobustnessConfig(Frozen):
     breakdown_snrs: list[int] | None = None
     breakdown_n: int = Field(default=128, ge=1)
     seed: int = Field(default=0, ge=0)
-    settings: AttackSettings = AttackSettings()
 
-    @field_validator("attacks", "art_baselines")
+    @field_validator("attacks", mode="before")
     @classmethod
-    def _unique(cls, value: list) -> list:
+    def _bare_names(cls, value: Any) -> Any:
+        """``"fgm"`` is shorthand for ``{name: fgm}`` (the attack with its defaults)."""
+        if isinstance(value, (list, tuple)):
+            return [{"name": v} if isinstance(v, str) else v for v in value]
+        return value
+
+    @field_validator("attacks")
+    @classmethod
+    def _unique_attacks(cls, value: list[AttackSettings]) -> list[AttackSettings]:
+        names = [spec.name for spec in value]
+        if len(set(names)) != len(names):
+            raise ValueError("each attack may appear once")
+        return value
+
+    @field_validator("art_baselines")
+    @classmethod
+    def _unique_baselines(cls, value: list[str]) -> list[str]:
         if len(set(value)) != len(value):
             raise ValueError("each attack may appear once")
         return value
@@ -171,3 +115,10 @@ class RobustnessConfig(Frozen):
         if self.art_pnr_db is not None and not set(self.art_pnr_db) <= set(self.pnr_db):
             raise ValueError(f"art_pnr_db {self.art_pnr_db} must be a subset of pnr_db {self.pnr_db}")
         return self
+
+    def spec(self, name: str) -> AttackSettings:
+        """The configured spec of native attack ``name``, or its defaults when it is not listed."""
+        for spec in self.attacks:
+            if spec.name == name:
+                return spec
+        return ATTACKS[name].Settings()

@@ -1,29 +1,15 @@
-"""Compiled TensorFlow building blocks shared by the native attacks.
+"""Compiled attack loops and micro-batching: the TensorFlow building blocks of the native attacks.
 
-Each attack's whole inner loop is one ``tf.function`` (batch dimension left open, so one trace
-serves every batch size), kept in a per-model cache so that building a new attack object — one
-per budget in a PNR sweep — does not retrace. Gradients are taken with respect to the input only
-(``watch_accessed_variables=False``): no weight gradient is ever formed.
-
-The arithmetic of a gradient step and of the projections follows ART 1.20's TensorFlow-v2 PGD
-operation by operation (``projected_gradient_descent_tensorflow_v2.py``: ``x + eps_step * dir``,
-then ``x0 + proj(x - x0)``, the L2 direction as ``|g| * (1/||g||) * sign(g)``), so that
-deterministic runs agree with ART to float32 rounding; the loss is the same
-``softmax_cross_entropy_with_logits`` ART's ``CategoricalCrossentropy(from_logits=True)`` uses,
-summed instead of averaged (identical directions; exactly proportional gradients when the batch
-size is a power of two).
-
-Micro-batches. Inside each compiled function the batch is cut into ``parts`` independent
-micro-batches (:func:`split_apply`) whose forward and backward passes TensorFlow schedules side
-by side. Measured on VT-CNN2 (2 CPU cores, PGD-10, batch 256): 8 micro-batches of 32 run the
-loop about 2x faster than the whole batch at once (activations that stay in cache — VT-CNN2's
-first conv output is 68 MB at batch 256 — plus inter-op overlap). The default size
-(:func:`auto_micro_batch`) keeps the largest activation of a micro-batch near
-:data:`CACHE_BYTES`, which gives 30 for VT-CNN2 and the whole batch for small models. The price:
-matrix kernels sum in a size-dependent order, so some gradient elements differ from whole-batch
-ones in the last bit; L-inf attacks (sign steps) still match ART bit for bit, and PGD-10 L2 on
-VT-CNN2 to 1e-9. ``micro_batch=None`` reproduces ART's rounding exactly. XLA
-(``jit_compile=True``) was slower here in every variant tried, so it is not used.
+Each attack's inner loop is one ``tf.function`` (batch dimension left open, so one trace serves
+every batch size), cached per model so that the attack objects of a PNR sweep share it; gradients
+are taken with respect to the input only. Steps and projections follow ART 1.20's TensorFlow-v2
+PGD operation by operation (``x + eps_step * dir``, then ``x0 + proj(x - x0)``; the L2 direction
+as ``|g| * (1/||g||) * sign(g)``) and the loss is ART's softmax cross-entropy on logits, summed
+rather than averaged, so deterministic runs agree with ART to float32 rounding. Inside a compiled
+call the batch can be cut into ``parts`` micro-batches (:func:`split_apply`) that TensorFlow runs
+side by side and that keep activations in cache (:func:`auto_micro_batch`); the price is the
+summation order of some kernels (last-bit differences), and ``micro_batch=None`` reproduces
+ART's rounding exactly. XLA is not used: it was slower on CPU.
 """
 
 from __future__ import annotations

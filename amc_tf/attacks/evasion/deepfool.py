@@ -18,14 +18,33 @@ loop is one ``tf.function``; per-class gradients come from one ``batch_jacobian`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
+from pydantic import Field
 
-from amc_tf.attacks.base import Attack, check_float, check_int
+from amc_tf.attacks.base import Attack, AttackSettings
 from amc_tf.attacks.budgets import Budget, Norm, project
-from amc_tf.attacks.graph import MICRO_BATCH, cached, logits_fn, split_apply
+from amc_tf.attacks.compiled import cached, logits_fn, split_apply
 from amc_tf.runtime import tf
+
+#: Relative overshoot past the boundary (0.02 in the paper); also ART's UAP's inner DeepFool's.
+Overshoot = Annotated[float, Field(default=0.02, ge=0, le=10)]
+
+
+class DeepFoolSettings(AttackSettings):
+    """DeepFool as in the authors' code: overshoot 0.02, 50 steps, top-10 classes.
+
+    Attributes:
+        overshoot: Relative overshoot past the boundary.
+        max_iter: Maximum steps.
+        candidates: Classes considered per example, the label included.
+    """
+
+    name: Literal["deepfool"] = "deepfool"
+    overshoot: Overshoot
+    max_iter: int = Field(default=50, ge=1, le=10_000)
+    candidates: int = Field(default=10, ge=2)
 
 
 def _deepfool_fn(model: Any, k: int, max_iter: int, parts: int):
@@ -79,40 +98,21 @@ def _deepfool_fn(model: Any, k: int, max_iter: int, parts: int):
 class DeepFool(Attack):
     """Minimal L2 perturbation towards the nearest (linearised) decision boundary.
 
-    Args:
-        model: I/Q classifier with logits (DeepFool needs class gradients).
-        budget: Optional cap; the found perturbation is projected onto the example's L2 ball.
-        overshoot: Relative overshoot past the boundary (0.02 in the paper).
-        max_iter: Maximum steps (50 in the paper).
-        candidates: Classes considered per example, the label included (10 in the paper).
-        batch_size: Examples per compiled call.
-        seed: Unused (deterministic); kept for a uniform constructor.
-        micro_batch: ``"auto"``, examples per micro-batch, or None (whole batch); see :class:`~amc_tf.attacks.pgd.PGD`.
+    Settings: :class:`DeepFoolSettings`. ``budget`` is optional: the found perturbation is
+    projected onto the example's L2 ball. The attack is deterministic (``seed`` is unused).
 
     After :meth:`generate`, ``last_steps`` (int [N]) holds each example's step count and
     ``last_unconverged`` (bool [N]) flags examples still holding their label.
     """
 
     name = "deepfool"
+    Settings = DeepFoolSettings
     needs_class_gradients = True
     minimal = True
 
-    def __init__(
-        self,
-        model: Any,
-        *,
-        budget: Budget | None = None,
-        overshoot: float = 0.02,
-        max_iter: int = 50,
-        candidates: int = 10,
-        batch_size: int = 256,
-        seed: int = 0,
-        micro_batch: int | str | None = MICRO_BATCH,
-    ):
-        super().__init__(model, budget=budget, norm=Norm.L2, batch_size=batch_size, seed=seed, micro_batch=micro_batch)
-        self.overshoot = check_float("overshoot", overshoot, 0.0, 10.0)
-        self.max_iter = check_int("max_iter", max_iter, 1, 10_000)
-        self.candidates = check_int("candidates", candidates, 2)
+    def __init__(self, model: Any, *, budget: Budget | None = None, **settings: Any):
+        super().__init__(model, budget=budget, **settings)
+        self.overshoot, self.max_iter, self.candidates = self.spec.overshoot, self.spec.max_iter, self.spec.candidates
         self.k = min(self.candidates, self.n_classes)
         self.last_steps = np.zeros(0, np.int32)
         self.last_unconverged = np.zeros(0, bool)
@@ -136,14 +136,6 @@ class DeepFool(Attack):
         if radius is not None:
             out = x + project(out - x, radius, Norm.L2)
         return out
-
-    def settings(self) -> dict[str, Any]:
-        return {
-            **super().settings(),
-            "overshoot": self.overshoot,
-            "max_iter": self.max_iter,
-            "candidates": self.candidates,
-        }
 
 
 def candidate_classes(logits: np.ndarray, label: np.ndarray, k: int) -> np.ndarray:

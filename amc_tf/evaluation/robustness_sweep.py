@@ -1,0 +1,111 @@
+"""One attack over a PNR grid: the unit of work of :mod:`amc_tf.evaluation.robustness`.
+
+:func:`sweep` runs an attack (built per budget by a factory) at every PNR of a grid and returns
+per-example correctness, wall time and budget audits; a minimal attack (DeepFool) runs once
+without a budget and is projected onto each ball, a universal one is fitted per PNR on separate
+data. :func:`warm_up` traces the compiled functions first so that timings are steady-state.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from amc_tf.attacks.base import Attack
+from amc_tf.attacks.budgets import Budget, Norm, audit, project
+from amc_tf.evaluation.robustness_report import Curve
+from amc_tf.progress import Progress
+from amc_tf.runtime import keras
+
+
+@dataclass
+class SweepPoints:
+    """One attack over a PNR grid: per-example correctness, seconds per point, shared seconds, audits, settings."""
+
+    correct: dict[float, np.ndarray]
+    seconds: list[float]
+    shared: float
+    audits: list[dict]
+    settings: dict
+
+
+def sweep(
+    make: Callable[[Budget | None], Attack],
+    predict: Callable[[np.ndarray], np.ndarray],
+    x: np.ndarray,
+    y: np.ndarray,
+    snr: np.ndarray,
+    grid: list[float],
+    fit: tuple[np.ndarray, np.ndarray, np.ndarray],
+    progress: Progress | None = None,
+) -> SweepPoints:
+    """Run one attack at every PNR of ``grid``; per-example correctness, timing and audits.
+
+    ``fit`` is the universal attacks' fit data (unused by the others); ``progress`` (for slow
+    attacks) counts the finished PNR points.
+    """
+    correct, seconds, audits = {}, [], []
+    shared, free = 0.0, None
+    probe = make(Budget.pnr(grid[0]))
+    settings = probe.settings()
+    if probe.minimal:
+        # DeepFool: one unbounded run, projected onto each PNR's ball.
+        unbounded = make(None)
+        t0 = time.perf_counter()
+        free = unbounded.generate(x, y)
+        shared = time.perf_counter() - t0
+        settings = {**unbounded.settings(), "budget": "projected per PNR"}
+    for pnr in grid:
+        budget = Budget.pnr(pnr)
+        t0 = time.perf_counter()
+        if free is not None:
+            radius = budget.radius(x, snr, Norm.L2)
+            x_adv = x + project(free - x, radius, Norm.L2)
+            norm = Norm.L2
+        else:
+            attack = probe if pnr == grid[0] else make(budget)
+            if attack.universal:
+                attack.fit(*fit[:2], snr=fit[2])
+                x_adv = attack.generate(x)
+                radius = np.full(x.shape[0], attack.radius, np.float32)
+            else:
+                x_adv = attack.generate(x, y, snr=snr)
+                radius = attack.resolve_radius(x, snr)
+            norm = attack.norm
+        seconds.append(time.perf_counter() - t0)
+        correct[pnr] = predict(x_adv) == y
+        if progress is not None:
+            progress.update(note=f"{pnr:g} dB in {seconds[-1]:.1f} s")
+        audits.append({"pnr_db": pnr, **audit(x, x_adv, radius, norm, snr).to_json()})
+    return SweepPoints(correct, seconds, shared, audits, settings)
+
+
+def warm_up(make: Callable[[Budget | None], Attack], x: np.ndarray, y: np.ndarray, snr: np.ndarray) -> None:
+    """Trace the compiled functions once so that the timed sweep measures steady-state work."""
+    attack = make(Budget.pnr(0.0))
+    if not attack.universal:
+        attack.generate(x[:2], y[:2], snr=snr[:2])
+
+
+def attack_factory(build: Callable[..., Attack], attack: Any, model: keras.Model, **run: Any):
+    """``budget -> attack``: ``build(attack, model, budget=budget, **run)``."""
+    return lambda budget: build(attack, model, budget=budget, **run)
+
+
+def curve_of(name: str, library: str, grid: list[float], pts: SweepPoints, n: int) -> Curve:
+    """The report's :class:`~amc_tf.evaluation.robustness_report.Curve` of a sweep on ``n`` examples."""
+    return Curve(
+        attack=name,
+        library=library,
+        pnr_db=list(grid),
+        accuracy=[float(pts.correct[p].mean()) for p in grid],
+        seconds=pts.seconds,
+        shared_seconds=pts.shared,
+        n_examples=n,
+        audit=pts.audits,
+        settings=pts.settings,
+    )
