@@ -14,7 +14,7 @@ Timing: every function is traced/warmed up first; each figure is the best of ``r
 native and ART interleaved (on a shared machine the best run is the least disturbed one; CPU
 figures are ratios, design §3). PGD is also timed without micro-batches
 (``native_whole_batch``): that variant reproduces ART's float rounding bit for bit; the default
-one can differ in the last bit of some gradient elements (:mod:`amc_tf.attacks.graph`).
+one can differ in the last bit of some gradient elements (:mod:`amc_tf.attacks.compiled`).
 
 The model is VT-CNN2 with random weights (default; labels are then the model's own predictions,
 so clean accuracy is 1) or trained for ``train_epochs`` on synthetic RML2016-style windows at the
@@ -24,6 +24,7 @@ has little to do on examples that are already misclassified).
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -33,11 +34,12 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 
-from amc_tf.attacks import Budget, build_attack
-from amc_tf.attacks.graph import auto_micro_batch, logits_fn, parts_for
+from amc_tf.attacks import Attack, Budget, build_art_attack, build_attack
+from amc_tf.attacks.compiled import auto_micro_batch, logits_fn, parts_for
 from amc_tf.errors import ConfigError
 from amc_tf.io import write_json
-from amc_tf.runtime import keras, set_seed, tf
+from amc_tf.models.inference import predict_batched, predict_classes
+from amc_tf.runtime import keras, set_seed
 
 
 def _best_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -47,6 +49,11 @@ def _best_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def _timed_generate(attack: Attack, x: np.ndarray, y: np.ndarray, snr: np.ndarray, repeats: int) -> tuple[float, Any]:
+    """Best time of ``attack.generate(x, y, snr=snr)`` over ``repeats`` runs, and its output."""
+    return _best_time(lambda: attack.generate(x, y, snr=snr), repeats)
 
 
 def _data_and_model(
@@ -102,23 +109,17 @@ def bench_attacks(
     """
     if n < 1 or batch_size < 1 or steps < 1 or deepfool_n < 1 or repeats < 1 or train_epochs < 0:
         raise ConfigError("n, batch_size, steps, deepfool_n, repeats must be >= 1 and train_epochs >= 0")
-    from amc_tf.attacks.art_baseline import build_art_attack
-
     model, x, y, snr = _data_and_model(max(n, deepfool_n), snr_db, train_epochs, seed)
     logits = logits_fn(model, parts_for(batch_size, auto_micro_batch(model)))
 
     def predict(a: np.ndarray) -> np.ndarray:
-        return np.concatenate(
-            [np.argmax(logits(a[i : i + batch_size]).numpy(), axis=1) for i in range(0, len(a), batch_size)]
-        )
+        return predict_classes(logits, a, batch_size)
 
     labels = predict(x) if y is None else y
     infer = {}
     for label, fn in (("whole_batch", logits_fn(model)), ("micro_batched", logits)):
-        fn(tf.constant(x[:batch_size]))
-        t, _ = _best_time(
-            lambda fn=fn: [fn(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, n, batch_size)], repeats
-        )
+        predict_batched(fn, x[:batch_size], batch_size)  # trace
+        t, _ = _best_time(functools.partial(predict_batched, fn, x[:n], batch_size), repeats)
         infer[label] = n / t
     result: dict[str, Any] = {
         "model": model.name,
@@ -149,10 +150,10 @@ def bench_attacks(
         t_native, t_art = float("inf"), float("inf")
         for r in range(max(repeats, art_repeats)):
             if r < repeats:
-                t, x_native = _best_time(lambda: native.generate(xs, ys, snr=ss), 1)
+                t, x_native = _timed_generate(native, xs, ys, ss, 1)
                 t_native = min(t_native, t)
             if r < art_repeats:
-                t, x_art = _best_time(lambda: art.generate(xs, ys, snr=ss), 1)
+                t, x_art = _timed_generate(art, xs, ys, ss, 1)
                 t_art = min(t_art, t)
         entry = {
             "native": {
@@ -171,7 +172,7 @@ def bench_attacks(
             # the same attack without micro-batches: ART's float rounding, bit for bit
             whole = build_attack(name, model, budget=budget, batch_size=batch_size, seed=seed, micro_batch=None, **kw)
             whole.generate(xs[:2], ys[:2], snr=ss[:2])
-            t_whole, x_whole = _best_time(lambda: whole.generate(xs, ys, snr=ss), repeats)
+            t_whole, x_whole = _timed_generate(whole, xs, ys, ss, repeats)
             entry["native_whole_batch"] = {
                 "examples_per_s": m / t_whole,
                 "robust_acc": float(np.mean(predict(x_whole) == ys)),
