@@ -1,4 +1,4 @@
-"""Power-allocation benchmark: dataset throughput and the batched solver vs cvxpy's GP (design §3).
+"""``amc-tf bench mimo``: dataset throughput and the batched solver vs cvxpy's GP (design §3).
 
 Measured in one run, on the paper's scenario (M = 100 unless told otherwise):
 
@@ -17,15 +17,18 @@ process CPU seconds are reported beside them; the solver/cvxpy ratio is measured
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+import typer
 
 from amc_tf.config.mimo import GainsConfig, MimoSystemConfig, Precoder
 from amc_tf.errors import ConfigError
+from amc_tf.io import write_json
 from amc_tf.mimo import dataset as ds_mod
 from amc_tf.mimo.power import log_product_sinr, max_product_power
 from amc_tf.mimo.reference import max_product_power_gp
@@ -102,6 +105,28 @@ def bench_mimo(
         }
     )
     return result
+
+
+def command(
+    out: Path = typer.Option(..., "--out", "-o", help="Write the JSON result here."),
+    mr_setups: int = typer.Option(400, "--mr-setups", min=1, help="MR setups to generate (also the solver batch)."),
+    mmmse_setups: int = typer.Option(16, "--mmmse-setups", min=1, help="M-MMSE setups to generate."),
+    cvxpy_setups: int = typer.Option(10, "--cvxpy-setups", min=1, help="Setups solved one by one with cvxpy's GP."),
+    workers: int = typer.Option(2, "--workers", "-w", min=1, help="Worker processes for generation."),
+    antennas: int = typer.Option(100, "--antennas", min=1, help="M."),
+    realizations: int = typer.Option(100, "--realizations", min=2, help="Monte-Carlo realisations per setup (M-MMSE)."),
+) -> None:
+    """Benchmark dataset generation (MR, M-MMSE) and the batched solver against cvxpy's GP."""
+    result = bench_mimo(
+        mr_setups=mr_setups,
+        mmmse_setups=mmmse_setups,
+        cvxpy_setups=cvxpy_setups,
+        workers=workers,
+        antennas=antennas,
+        realizations=realizations,
+    )
+    write_json(out, result)
+    typer.echo(json.dumps(result, indent=2))
 
 
 def _children_cpu() -> float:

@@ -63,8 +63,9 @@ class Arch(str, Enum):
     M2 = "M2"
 
 
-class Attack(str, Enum):
-    """Cell-based attacks on the power regressor (the paper's Algorithms 1–2 and baselines)."""
+class CellAttackName(str, Enum):
+    """Names of the cell-based attacks on the power regressor (the paper's Algorithms 1–2 and
+    baselines); each has exactly one class in :mod:`amc_tf.mimo.cell_attacks`."""
 
     FGSM = "FGSM"
     PGDM = "PGDM"
@@ -225,16 +226,21 @@ class MimoAttackConfig(Frozen):
             0.4 m, which would cap every larger eps.
     """
 
-    attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.MIFGSM, Attack.RANDOM)
+    attacks: tuple[CellAttackName, ...] = (
+        CellAttackName.FGSM,
+        CellAttackName.PGDM,
+        CellAttackName.MIFGSM,
+        CellAttackName.RANDOM,
+    )
     eps_m: tuple[float, ...] = (0.1, 0.2, 0.3)
     pgd_step_m: float = Field(default=0.01, gt=0)
     pgd_iters: int = Field(default=40, ge=1)
     mifgsm_mu: float = Field(default=0.1, ge=0)
     mifgsm_iters: int = Field(default=10, ge=1)
     sumse_eps_m: float = Field(default=0.5, gt=0)
-    transfer_attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.MIFGSM)
+    transfer_attacks: tuple[CellAttackName, ...] = (CellAttackName.FGSM, CellAttackName.PGDM, CellAttackName.MIFGSM)
     wide_eps_m: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
-    wide_attacks: tuple[Attack, ...] = (Attack.FGSM, Attack.PGDM, Attack.RANDOM)
+    wide_attacks: tuple[CellAttackName, ...] = (CellAttackName.FGSM, CellAttackName.PGDM, CellAttackName.RANDOM)
 
     @field_validator("eps_m", "wide_eps_m")
     @classmethod

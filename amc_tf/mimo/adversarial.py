@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from amc_tf.attacks.regression import PGDM
 from amc_tf.config.mimo import Arch, MimoAdversarialConfig, MimoAttackConfig, MimoTrainConfig
+from amc_tf.mimo.cell_attacks import CellPGDM
 from amc_tf.mimo.training import train_cell_model
 from amc_tf.runtime import keras
 
@@ -47,7 +47,7 @@ def adversarial_train(
         ``(model, history)`` as :func:`amc_tf.mimo.training.train_cell_model`.
     """
     s = attack or MimoAttackConfig()
-    pgd = PGDM(standard, eps=adversarial.eps_m, step=s.pgd_step_m, iterations=s.pgd_iters, seed=seed)
+    pgd = CellPGDM(standard, eps=adversarial.eps_m, step=s.pgd_step_m, iterations=s.pgd_iters, seed=seed)
     x_adv, x_adv_val = pgd.generate(x_train), pgd.generate(x_val)
     if adversarial.mix_clean:
         x_fit, y_fit = np.concatenate([x_train, x_adv]), np.concatenate([y_train, y_train])

@@ -9,7 +9,9 @@ A dataset is a directory::
 Each shard has its own seed ``SeedSequence(seed, spawn_key=(split code, shard index))``, so the
 content does not depend on the number of workers or on interruptions: a killed generation is
 resumed by running it again, which skips every shard already on disk. Workers run in a
-``ProcessPoolExecutor`` (fork context where available, one BLAS thread each).
+``ProcessPoolExecutor`` (fork context where available, one BLAS thread each). Datasets are cached
+through :mod:`amc_tf.cache`, keyed by the spec and by the source of the simulator
+(:data:`DATASET_CODE`), so a changed simulator never reuses data made by older code.
 
 Shard arrays (see :func:`amc_tf.mimo.simulate.simulate`): ``positions`` ``float64 [n, L, K, 2]``
 metres; ``power_<P>`` ``float64 [n, L, K]`` mW per precoder P; optionally ``a_<P>``, ``b_<P>``.
@@ -32,13 +34,24 @@ from typing import Any
 import numpy as np
 from pydantic import Field
 
+from amc_tf import cache
 from amc_tf.config.base import Frozen
 from amc_tf.config.mimo import GainsConfig, MimoSystemConfig, Precoder, precoder
 from amc_tf.errors import DatasetError
 from amc_tf.io import atomic_path, write_json
 from amc_tf.mimo.geometry import features
+from amc_tf.progress import Progress
 
 FORMAT = "amc-tf-mimo-v1"
+
+#: Modules whose source determines a dataset's content (the simulator and this module).
+DATASET_CODE: tuple[str, ...] = tuple(
+    f"amc_tf.mimo.{name}"
+    for name in ("geometry", "correlation", "channels", "gains", "toeplitz", "power", "simulate", "dataset")
+)
+
+#: Written last: a dataset directory is complete once it exists.
+MANIFEST = "manifest.json"
 
 # Workers only run NumPy. "fork" starts them instantly and needs no ``if __name__ == "__main__"``
 # guard in the caller's script; "spawn" (elsewhere) re-imports TensorFlow in every worker (~10 s).
@@ -116,8 +129,21 @@ class MimoDataset:
 
 
 def dataset_dir(cache_dir: str | Path, spec: DatasetSpec) -> Path:
-    """The cache directory of a spec: ``<cache_dir>/<split>-<spec hash>``."""
-    return Path(cache_dir) / f"{spec.split}-{spec.config_hash()}"
+    """The cache entry of a spec: ``<cache_dir>/mimo-<split>-<spec hash>-<simulator code digest>``."""
+    return cache.entry_path(cache_dir, f"mimo-{spec.split}", spec, DATASET_CODE)
+
+
+def is_complete(path: str | Path) -> bool:
+    """True when ``path`` holds a finished dataset (its manifest is written)."""
+    return cache.is_complete(path, MANIFEST)
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    """The manifest of a finished dataset (spec, shards with sha256, ``fingerprint``)."""
+    manifest = Path(path) / MANIFEST
+    if not manifest.is_file():
+        raise DatasetError(f"{path} has no {MANIFEST}: the generation did not finish (run it again to resume)")
+    return json.loads(manifest.read_text())
 
 
 def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progress: bool = True) -> Path:
@@ -127,7 +153,7 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
         spec: What to generate.
         out_dir: Dataset directory.
         workers: Worker processes (1 = in this process).
-        progress: Show a progress bar (setups) on stderr.
+        progress: Report progress (setups) on stderr (:class:`amc_tf.progress.Progress`).
 
     Returns:
         ``out_dir``, complete with its manifest.
@@ -149,11 +175,8 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
     todo = [i for i in range(spec.n_shards) if not _shard_ok(out, spec, i)]
     done_setups = spec.n_setups - sum(spec.shard_setups(i) for i in todo)
     if todo:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(
-            total=spec.n_setups, initial=done_setups, unit="setup", desc=f"mimo {spec.split}", disable=not progress
-        )
+        label = f"mimo {spec.split}" + (f" (resumed after {done_setups} setups)" if done_setups else "")
+        bar = Progress(label, spec.n_setups - done_setups, enabled=progress, unit="setups")
         try:
             if workers <= 1:
                 for i in todo:
@@ -194,10 +217,7 @@ def load(path: str | Path) -> MimoDataset:
         DatasetError: missing manifest (generation unfinished), missing/corrupt shards, bad values.
     """
     root = Path(path)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.is_file():
-        raise DatasetError(f"{root} has no manifest.json: the generation did not finish (run it again to resume)")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(root)
     if manifest.get("format") != FORMAT:
         raise DatasetError(f"{root} is not an {FORMAT} dataset")
     spec = DatasetSpec.model_validate(manifest["spec"])
@@ -257,7 +277,7 @@ def _write_manifest(root: Path, spec: DatasetSpec) -> None:
     ]
     fingerprint = hashlib.sha256("".join(s["sha256"] for s in shards).encode()).hexdigest()
     write_json(
-        root / "manifest.json",
+        root / MANIFEST,
         {
             "format": FORMAT,
             "spec": spec.model_dump(mode="json"),

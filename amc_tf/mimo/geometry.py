@@ -102,7 +102,8 @@ def validate_positions(
         if close.any():
             s, l, k = np.argwhere(close)[0]
             raise DatasetError(
-                f"{int(close.sum())} UE(s) closer than {config.min_distance_m} m to their BS, e.g. setup {s}, cell {l}, UE {k}"
+                f"{int(close.sum())} UE(s) closer than {config.min_distance_m} m to their BS, "
+                f"e.g. setup {s}, cell {l}, UE {k}"
             )
     return pos
 

@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from amc_tf.attacks.regression import FGSM, predicted_total
 from amc_tf.errors import AttackError
-
-CellSet = dict[int, Any]
+from amc_tf.mimo.cell_attacks import CellFGSM, predicted_total
+from amc_tf.mimo.model_sets import CellSet
 
 #: Quantiles reported for every distribution.
 QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
@@ -61,7 +60,7 @@ def clean_margins(models: CellSet, x: np.ndarray, pmax: float) -> np.ndarray:
 def gradient_l1(models: CellSet, x: np.ndarray) -> np.ndarray:
     """``‖∇ₓ Σ_k ρ̂_jk‖₁`` per (cell, setup), ``float64 [L, N]`` in mW per metre."""
     return np.stack(
-        [np.abs(FGSM(models[j], eps=0.0).gradient(x)).sum(axis=1).astype(np.float64) for j in sorted(models)]
+        [np.abs(CellFGSM(models[j], eps=0.0).gradient(x)).sum(axis=1).astype(np.float64) for j in sorted(models)]
     )
 
 

@@ -1,19 +1,11 @@
 """Figures of the power-allocation robustness study (matplotlib, Agg); each returns a Figure.
 
-Inputs are the JSON-able results of :mod:`amc_tf.mimo.stages`:
-
-* robustness ``{precoder: {arch: {"standard": sweep, "adversarial": sweep}}}`` with ``sweep`` from
-  :func:`amc_tf.mimo.robustness.attack_sweep`;
-* transfer ``{precoder: transfer_matrix}`` (:func:`amc_tf.mimo.transfer.transfer_matrix`);
-* sum SE ``{panel title: {condition: values [N]}}``;
-* margins ``{panel title: {condition: Pmax − total power [N·L]}}``
-  (:func:`amc_tf.mimo.stages.budget_margins`).
+Inputs are the typed results of :mod:`amc_tf.mimo.stages` (:mod:`amc_tf.mimo.stage_results`):
+:class:`AttackSweeps` (success rate vs eps), :class:`Margins` (margin histograms),
+:class:`TransferResult` (source × target heat-maps) and :class:`SumSE` (CDFs).
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-from typing import Any
 
 import matplotlib
 
@@ -21,14 +13,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from amc_tf.mimo.stage_results import AttackSweeps, Margins, SumSE, TransferResult  # noqa: E402
 from amc_tf.mimo.sumse import empirical_cdf  # noqa: E402
 
 _STYLE = {"standard": "-", "adversarial": "--"}
 
 
-def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]], *, log_eps: bool = False):
+def plot_success_rates(result: AttackSweeps, *, log_eps: bool = False):
     """Success rate vs eps: one panel per (precoder, architecture), one colour per attack,
     solid = standard training, dashed = adversarial training (``log_eps`` for wide grids)."""
+    robustness = result.sweeps
     precs = sorted(robustness)
     archs = sorted({a for p in precs for a in robustness[p]})
     fig, axes = plt.subplots(
@@ -40,13 +34,13 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
         for c, arch in enumerate(archs):
             ax = axes[r][c]
             for training, sweep in robustness[prec].get(arch, {}).items():
-                for attack, rates in sweep["success"].items():
+                for attack, rates in sweep.success.items():
                     colour = colours.setdefault(attack, f"C{len(colours)}")
                     marker = markers[list(colours).index(attack) % len(markers)]
                     label = f"{attack} ({training})"
                     # overlapping curves (a locally linear model gives FGSM = PGDM) stay visible
                     ax.plot(
-                        sweep["eps_m"],
+                        sweep.eps_m,
                         rates,
                         _STYLE.get(training, ":"),
                         color=colour,
@@ -69,10 +63,11 @@ def plot_success_rates(robustness: Mapping[str, Mapping[str, Mapping[str, Any]]]
     return fig
 
 
-def plot_margins(histograms: Mapping[str, Mapping[str, np.ndarray]]):
+def plot_margins(result: Margins):
     """Histograms of the margin to the budget, ``Pmax − Σ_k ρ_jk`` (mW), one panel per
     (architecture, precoder): the optimum's slack and the clean predictions of each training.
     An attack succeeds only on pairs just right of 0 (feasible, and within its reach)."""
+    histograms = result.histograms
     keys = list(histograms)
     fig, axes = plt.subplots(1, len(keys), figsize=(4.4 * len(keys), 3.4), squeeze=False, sharey=True)
     for ax, key in zip(axes[0], keys):
@@ -92,16 +87,16 @@ def plot_margins(histograms: Mapping[str, Mapping[str, np.ndarray]]):
     return fig
 
 
-def plot_transfer(transfer: Mapping[str, Mapping[str, Any]], attack: str = "PGDM"):
+def plot_transfer(result: TransferResult, attack: str = "PGDM"):
     """Source × target success-rate heat-maps at the largest eps, one per precoder (``attack`` if
     it was transferred, else the first attack of the results)."""
-    precs = sorted(transfer)
+    precs = sorted(result.matrices)
     fig, axes = plt.subplots(1, len(precs), figsize=(3.8 * len(precs), 3.4), squeeze=False)
     for ax, prec in zip(axes[0], precs):
-        result = transfer[prec]
-        names = result["names"]
-        shown = attack if attack in result["success"] else next(iter(result["success"]))
-        table = result["success"][shown]
+        matrix = result.matrices[prec]
+        names = matrix.names
+        shown = attack if attack in matrix.success else next(iter(matrix.success))
+        table = matrix.success[shown]
         grid = np.array([[table[src][dst][-1] for dst in names] for src in names])
         im = ax.imshow(grid, cmap="Reds", vmin=0, vmax=max(1e-9, float(grid.max())))
         for i in range(len(names)):
@@ -111,14 +106,15 @@ def plot_transfer(transfer: Mapping[str, Mapping[str, Any]], attack: str = "PGDM
         ax.set_yticks(range(len(names)), labels=names)
         ax.set_xlabel("target model")
         ax.set_ylabel("crafted on")
-        ax.set_title(f"{prec}: {shown}, eps = {result['eps_m'][-1]:g} m")
+        ax.set_title(f"{prec}: {shown}, eps = {matrix.eps_m[-1]:g} m")
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
 
 
-def plot_sum_se_cdf(panels: Mapping[str, Mapping[str, np.ndarray]]):
-    """Empirical CDFs of the network sum SE, one panel per entry of ``panels``."""
+def plot_sum_se_cdf(result: SumSE):
+    """Empirical CDFs of the network sum SE, one panel per (architecture, precoder)."""
+    panels = result.samples
     keys = list(panels)
     fig, axes = plt.subplots(1, len(keys), figsize=(4.6 * len(keys), 3.6), squeeze=False)
     for ax, key in zip(axes[0], keys):

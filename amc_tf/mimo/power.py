@@ -11,9 +11,9 @@ with ``SINR_jk = ρ_jk a_jk / (Σ_li ρ_li b_lijk + 1)``. In log-powers ``x = lo
     s.t.      Σ_k e^{x_jk} ≤ Pmax,
 
 a concave objective (minus log-sum-exps) over a convex set. The book solves it as a geometric
-program with CVX + fmincon, one setup at a time; cvxpy's GP mode is ~0.4 s per setup here. This
-module solves it with a **batched log-barrier Newton method** (Boyd & Vandenberghe §11.3): all
-setups advance together, each with its own backtracking line search, and each Newton step is one
+program with CVX + fmincon, one setup at a time, far too slow for a dataset. This module solves
+it with a **batched log-barrier Newton method** (Boyd & Vandenberghe §11.3): all setups advance
+together, each with its own backtracking line search, and each Newton step is one
 batched ``(L·K) × (L·K)`` solve. The barrier parameter ends at ``t`` with ``L / t ≤ gap_tol``, so
 every returned point is within ``gap_tol`` (in nats of Σ log SINR) of the optimum — the duality
 gap of the barrier method — and satisfies the KKT conditions to that accuracy. Nothing is

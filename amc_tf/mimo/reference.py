@@ -4,7 +4,7 @@ This is the book's formulation (``functionPowerOptimization_prodSINR.m``, solved
 CVX ``gp`` mode): variables ρ > 0 and c > 0, maximise Π c_jk subject to
 ``c_jk (Σ_li b_lijk ρ_li + 1) ≤ a_jk ρ_jk`` and ``Σ_k ρ_jk ≤ Pmax``. At the optimum each c_jk
 equals SINR_jk. It is used to verify :func:`amc_tf.mimo.power.max_product_power` and as the
-speed anchor of ``amc-tf bench mimo``; at ~0.4 s per setup it is far too slow for datasets.
+speed anchor of ``amc-tf bench mimo``; solving one setup at a time, it is far too slow for datasets.
 """
 
 from __future__ import annotations

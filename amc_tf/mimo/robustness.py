@@ -2,28 +2,50 @@
 
 A *cell set* is ``{cell j: model}`` for one (architecture, precoder, training) — the L models a
 network runs. Attacking cell j means perturbing the 2·L·K positions fed to model j
-(:mod:`amc_tf.attacks.regression`). An attack succeeds on (j, setup) when model j's clean
+(:mod:`amc_tf.mimo.cell_attacks`). An attack succeeds on (j, setup) when model j's clean
 prediction is feasible (``Σ_k ρ̂_jk ≤ Pmax``) and its adversarial one is not; the success rate
-is the number of successes over L·N, as in the paper.
+is the number of successes over L·N, as in the paper. A sweep over attacks and budgets is one
+typed :class:`Sweep`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 import numpy as np
 
-from amc_tf.attacks.regression import build_attack, predicted_total
-from amc_tf.config.mimo import Attack, MimoAttackConfig
+from amc_tf.config.mimo import CellAttackName, MimoAttackConfig
 from amc_tf.errors import AttackError
+from amc_tf.mimo.cell_attacks import build_cell_attack, predicted_total
+from amc_tf.mimo.model_sets import CellSet
+from amc_tf.results import Result
 
-CellSet = dict[int, Any]
+
+@dataclasses.dataclass(frozen=True)
+class Sweep(Result):
+    """White-box success rates of several attacks over an eps grid on one cell set.
+
+    Attributes:
+        clean_feasible: Fraction of (cell, setup) pairs whose clean prediction is within Pmax.
+        eps_m: The budgets in metres.
+        success: Attack name → success rate per eps (successes / (L·N)).
+        infeasible: Attack name → fraction of adversarial predictions above Pmax, per eps.
+    """
+
+    clean_feasible: float
+    eps_m: tuple[float, ...]
+    success: dict[str, list[float]]
+    infeasible: dict[str, list[float]]
+
+    def metrics(self) -> dict[str, float]:
+        """``clean_feasible`` and ``<attack>_success`` at the largest eps."""
+        return {"clean_feasible": self.clean_feasible, **{f"{a}_success": r[-1] for a, r in self.success.items()}}
 
 
 def craft(
     models: CellSet,
     x: np.ndarray,
-    attack: Attack | str,
+    attack: CellAttackName | str,
     eps: float,
     settings: MimoAttackConfig | None = None,
     *,
@@ -33,7 +55,7 @@ def craft(
     if not models:
         raise AttackError("no models to attack")
     return {
-        j: build_attack(attack, model, eps, settings, seed=seed + 7919 * j).generate(x)
+        j: build_cell_attack(attack, model, eps, settings, seed=seed + 7919 * j).generate(x)
         for j, model in sorted(models.items())
     }
 
@@ -72,14 +94,14 @@ def success_rate(models: CellSet, x_clean: np.ndarray, x_adv: dict[int, np.ndarr
 def attack_sweep(
     models: CellSet,
     x: np.ndarray,
-    attacks: tuple[Attack, ...],
+    attacks: tuple[CellAttackName | str, ...],
     eps_grid: tuple[float, ...],
     pmax: float,
     settings: MimoAttackConfig | None = None,
     *,
     seed: int = 0,
     scale_pgd_step: bool = False,
-) -> dict[str, Any]:
+) -> Sweep:
     """White-box success rate of every attack at every eps.
 
     Args:
@@ -87,19 +109,15 @@ def attack_sweep(
             Q steps of the paper's α = 0.01 m never leave a 0.4 m ball).
 
     Returns:
-        ``{"clean_feasible": r, "eps_m": [...], "success": {attack: [rate per eps]},
-        "infeasible": {attack: [...]}}``.
+        The :class:`Sweep`.
     """
     base = settings or MimoAttackConfig()
-    out: dict[str, Any] = {
-        "clean_feasible": feasible_rate(models, x, pmax),
-        "eps_m": [float(e) for e in eps_grid],
-        "success": {},
-        "infeasible": {},
-    }
+    clean_feasible = feasible_rate(models, x, pmax)
+    success: dict[str, list[float]] = {}
+    infeasible: dict[str, list[float]] = {}
     for attack in attacks:
-        name = Attack(attack).value
-        out["success"][name], out["infeasible"][name] = [], []
+        name = CellAttackName(attack).value
+        success[name], infeasible[name] = [], []
         for eps in eps_grid:
             s = (
                 base.model_copy(update={"pgd_step_m": max(base.pgd_step_m, 2.5 * eps / base.pgd_iters)})
@@ -107,6 +125,6 @@ def attack_sweep(
                 else base
             )
             rates = success_rate(models, x, craft(models, x, attack, eps, s, seed=seed), pmax)
-            out["success"][name].append(rates["success"])
-            out["infeasible"][name].append(rates["infeasible"])
-    return out
+            success[name].append(rates["success"])
+            infeasible[name].append(rates["infeasible"])
+    return Sweep(clean_feasible, tuple(float(e) for e in eps_grid), success, infeasible)

@@ -1,30 +1,33 @@
-"""The stages of the ``mimo`` pipeline as plain functions on paths (the flow only wraps them).
+"""The stages of the ``mimo`` pipeline as plain functions on typed results (the flow only wraps them).
 
 data → standard models (M1/M2 × MR/M-MMSE × L cells) → adversarially trained models →
-white-box attack sweeps on both → M1↔M2 transfer → sum-SE view. Each stage reads its inputs from
-disk, writes its outputs atomically, and returns JSON-able results. Datasets and model sets are
-cached under ``config.data.cache_dir`` by the hash of everything that determines them, so a rerun
-or a resumed run skips finished work (D6).
+white-box attack sweeps on both, with the margins that explain them → M1↔M2 transfer → sum-SE
+view. Each stage reads its inputs from disk, writes its outputs atomically, and returns a frozen
+result of :mod:`amc_tf.mimo.stage_results`. Datasets and model sets are cached under
+``config.data.cache_dir`` by everything that determines them, including the source of the code
+that made them (:mod:`amc_tf.cache`), so a rerun or a resumed run skips finished work (D6).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
-from amc_tf.config.mimo import Attack, MimoPipelineConfig, Precoder
+from amc_tf import cache
+from amc_tf.config.mimo import CellAttackName, MimoPipelineConfig, Precoder
 from amc_tf.mimo import dataset as ds_mod
+from amc_tf.mimo import model_sets
 from amc_tf.mimo.adversarial import adversarial_train
 from amc_tf.mimo.margins import clean_margins, margin_report, optimal_budget_use
-from amc_tf.mimo.robustness import CellSet, attack_sweep, craft
-from amc_tf.mimo.sumse import predicted_powers, rescale_to_budget, sum_se, summarise
-from amc_tf.mimo.training import ModelKey, load_models, save_models, split_indices, train_cell_model
+from amc_tf.mimo.model_sets import CellSet, ModelKey, cell_sets, load_models, save_models
+from amc_tf.mimo.robustness import attack_sweep, craft
+from amc_tf.mimo.stage_results import AttackSweeps, Datasets, Margins, ModelSet, SplitData, SumSE, TransferResult
+from amc_tf.mimo.sumse import predicted_powers, rescale_to_budget, sum_se
+from amc_tf.mimo.training import split_indices, train_cell_model
 from amc_tf.mimo.transfer import transfer_matrix
+from amc_tf.progress import say
 
 
 def dataset_spec(config: MimoPipelineConfig, split: str) -> ds_mod.DatasetSpec:
@@ -41,53 +44,45 @@ def dataset_spec(config: MimoPipelineConfig, split: str) -> ds_mod.DatasetSpec:
     )
 
 
-def ensure_split(config: MimoPipelineConfig, split: str, *, progress: bool = True) -> dict[str, Any]:
-    """Generate (or reuse / resume) a split; returns its path, size, fingerprint and throughput."""
+def ensure_split(config: MimoPipelineConfig, split: str, *, progress: bool = True) -> SplitData:
+    """Generate (or reuse / resume) one split."""
     spec = dataset_spec(config, split)
     path = ds_mod.dataset_dir(config.data.cache_dir, spec)
-    hit = (path / "manifest.json").is_file()
+    hit = ds_mod.is_complete(path)
     start = time.perf_counter()
     ds_mod.generate(spec, path, workers=config.data.workers, progress=progress)
     seconds = time.perf_counter() - start
-    manifest = json.loads((path / "manifest.json").read_text())
-    return {
-        "path": str(path),
-        "n_setups": spec.n_setups,
-        "fingerprint": manifest["fingerprint"],
-        "cache_hit": hit,
-        "seconds": seconds,
-        "setups_per_s": spec.n_setups / seconds if not hit else None,
-    }
+    fingerprint = ds_mod.read_manifest(path)["fingerprint"]
+    rate = None if hit else spec.n_setups / seconds
+    return SplitData(split, str(path), spec.n_setups, fingerprint, hit, seconds, rate)
 
 
-def _models_dir(config: MimoPipelineConfig, kind: str, *parts: str) -> Path:
-    key = json.dumps(
-        [
-            kind,
-            config.train.model_dump(mode="json"),
-            config.adversarial.model_dump(mode="json") if kind == "adversarial" else None,
-            config.attack.pgd_step_m,
-            config.attack.pgd_iters,
-            config.seed,
-            *parts,
-        ]
-    )
-    return Path(config.data.cache_dir) / f"models-{kind}-{hashlib.sha256(key.encode()).hexdigest()[:16]}"
+def prepare_data(config: MimoPipelineConfig, *, progress: bool = True) -> Datasets:
+    """Both splits of the run."""
+    data = Datasets(ensure_split(config, "train", progress=progress), ensure_split(config, "test", progress=progress))
+    say("mimo data", f"{data.train.n_setups} train / {data.test.n_setups} test setups ({data.train.path})")
+    return data
 
 
-def _train_val(config: MimoPipelineConfig, data: ds_mod.MimoDataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cached(path, training: str) -> ModelSet:
+    info = model_sets.read_index(path)["info"]
+    return ModelSet(training, str(path), True, info["models"], info["seconds"], info.get("n_train"), info.get("n_val"))
+
+
+def _report(result: ModelSet) -> ModelSet:
+    took = "cached" if result.cache_hit else f"{result.seconds:.0f} s"
+    say(f"mimo {result.training} models", f"{len(result.models)} models ({took}, {result.path})")
+    return result
+
+
+def train_standard(config: MimoPipelineConfig, train: SplitData) -> ModelSet:
+    """Train M1/M2 for every precoder and cell (cached)."""
+    out = model_sets.standard_entry(config, train.fingerprint)
+    if cache.is_complete(out):
+        return _report(_cached(out, "standard"))
+    data = ds_mod.load(train.path)
     x = data.features()
-    train_idx, val_idx = split_indices(len(data), config.train.val_fraction, config.seed)
-    return x, train_idx, val_idx
-
-
-def train_standard(config: MimoPipelineConfig, train_path: str, fingerprint: str) -> dict[str, Any]:
-    """Train M1/M2 for every precoder and cell (cached by config + data fingerprint)."""
-    out = _models_dir(config, "standard", fingerprint)
-    if (out / "index.json").is_file():
-        return {"path": str(out), "cache_hit": True, **json.loads((out / "index.json").read_text())["info"]}
-    data = ds_mod.load(train_path)
-    x, tr, va = _train_val(config, data)
+    tr, va = split_indices(len(data), config.train.val_fraction, config.seed)
     models, info = {}, {}
     start = time.perf_counter()
     for prec in config.gains.precoders:
@@ -99,22 +94,22 @@ def train_standard(config: MimoPipelineConfig, train_path: str, fingerprint: str
                     arch, x[tr], y[tr], x[va], y[va], config.train, seed=config.seed + cell
                 )
                 info[key.name] = {"epochs": hist["epochs"], "best_val_loss": hist["best_val_loss"]}
-    summary = {"models": info, "seconds": time.perf_counter() - start, "n_train": int(len(tr)), "n_val": int(len(va))}
-    save_models(models, out, summary)
-    return {"path": str(out), "cache_hit": False, **summary}
+    seconds = time.perf_counter() - start
+    save_models(models, out, {"models": info, "seconds": seconds, "n_train": int(len(tr)), "n_val": int(len(va))})
+    return _report(ModelSet("standard", str(out), False, info, seconds, int(len(tr)), int(len(va))))
 
 
-def train_robust(config: MimoPipelineConfig, train_path: str, standard_path: str) -> dict[str, Any]:
+def train_robust(config: MimoPipelineConfig, train: SplitData, standard: ModelSet) -> ModelSet:
     """Adversarially train a copy of every standard model (cached)."""
-    out = _models_dir(config, "adversarial", standard_path)
-    if (out / "index.json").is_file():
-        return {"path": str(out), "cache_hit": True, **json.loads((out / "index.json").read_text())["info"]}
-    data = ds_mod.load(train_path)
-    x, tr, va = _train_val(config, data)
-    standard = load_models(standard_path)
+    out = model_sets.adversarial_entry(config, train.fingerprint, standard.path)
+    if cache.is_complete(out):
+        return _report(_cached(out, "adversarial"))
+    data = ds_mod.load(train.path)
+    x = data.features()
+    tr, va = split_indices(len(data), config.train.val_fraction, config.seed)
     models, info = {}, {}
     start = time.perf_counter()
-    for key, model in sorted(standard.items(), key=lambda kv: kv[0].name):
+    for key, model in sorted(load_models(standard.path).items(), key=lambda kv: kv[0].name):
         y = data.targets(key.precoder, key.cell)
         models[key], hist = adversarial_train(
             model,
@@ -129,132 +124,101 @@ def train_robust(config: MimoPipelineConfig, train_path: str, standard_path: str
             seed=config.seed + key.cell,
         )
         info[key.name] = {"epochs": hist["epochs"], "best_adv_val_loss": hist["best_val_loss"]}
-    summary = {"models": info, "seconds": time.perf_counter() - start}
-    save_models(models, out, summary)
-    return {"path": str(out), "cache_hit": False, **summary}
+    seconds = time.perf_counter() - start
+    save_models(models, out, {"models": info, "seconds": seconds})
+    return _report(ModelSet("adversarial", str(out), False, info, seconds))
 
 
-def cell_sets(models: dict[ModelKey, Any]) -> dict[tuple[Precoder, str], CellSet]:
-    """Group a model set into ``{(precoder, arch): {cell: model}}``."""
-    out: dict[tuple[Precoder, str], CellSet] = {}
-    for key, model in models.items():
-        out.setdefault((key.precoder, key.arch.value), {})[key.cell] = model
-    return out
+def _grouped(sets: Sequence[ModelSet]):
+    """``(training, precoder, arch, {cell: model})`` for every cell set of ``sets``, in order."""
+    for model_set in sets:
+        for (prec, arch), models in sorted(cell_sets(load_models(model_set.path)).items()):
+            yield model_set.training, prec, arch, models
 
 
-def robustness(config: MimoPipelineConfig, test_path: str, model_paths: dict[str, str]) -> dict[str, Any]:
-    """White-box sweeps ``{precoder: {arch: {training: sweep}}}`` for each model set given."""
-    x = ds_mod.load(test_path).features()
-    out: dict[str, Any] = {}
-    for training, path in model_paths.items():
-        for (prec, arch), models in sorted(cell_sets(load_models(path)).items()):
-            sweep = attack_sweep(
-                models,
-                x,
-                config.attack.attacks,
-                config.attack.eps_m,
-                config.system.pmax_mw,
-                config.attack,
-                seed=config.seed,
-            )
-            out.setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
-    return out
-
-
-def budget_margins(
-    config: MimoPipelineConfig, test_path: str, model_paths: dict[str, str]
-) -> tuple[dict[str, Any], dict[str, dict[str, np.ndarray]]]:
-    """Why attacks succeed or not: margins of the clean predictions to Pmax, the optimum's use of
-    the budget, gradient sizes, and success rates over ``attack.wide_eps_m``
-    (:mod:`amc_tf.mimo.margins`).
-
-    Returns:
-        ``(summary, histograms)``: ``summary = {"optimal": {precoder: ...}, "margins":
-        {precoder: {arch: {training: report}}}, "wide": {precoder: {arch: {training: sweep}}}}``
-        and ``histograms["<arch>, <precoder>"] = {"optimal": Pmax − optimal totals,
-        <training>: Pmax − predicted totals}`` (mW, flattened over cells and setups).
-    """
-    data = ds_mod.load(test_path)
-    x, pmax, attack = data.features(), config.system.pmax_mw, config.attack
-    summary: dict[str, Any] = {
-        "optimal": {p.value: optimal_budget_use(data.power(p), pmax) for p in config.gains.precoders},
-        "margins": {},
-        "wide": {},
-    }
-    histograms: dict[str, dict[str, np.ndarray]] = {}
-    for training, path in model_paths.items():
-        for (prec, arch), models in sorted(cell_sets(load_models(path)).items()):
-            report = margin_report(models, x, pmax, attack.wide_eps_m or attack.eps_m, data.power(prec))
-            summary["margins"].setdefault(prec.value, {}).setdefault(arch, {})[training] = report
-            panel = histograms.setdefault(
-                f"{arch}, {prec.value}", {"optimal": pmax - data.power(prec).sum(axis=-1).reshape(-1)}
-            )
-            panel[training] = clean_margins(models, x, pmax).reshape(-1)
-            if attack.wide_eps_m:
-                sweep = attack_sweep(
-                    models,
-                    x,
-                    attack.wide_attacks,
-                    attack.wide_eps_m,
-                    pmax,
-                    attack,
-                    seed=config.seed,
-                    scale_pgd_step=True,
-                )
-                summary["wide"].setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
-    return summary, histograms
-
-
-def transfer(config: MimoPipelineConfig, test_path: str, standard_path: str) -> dict[str, Any]:
-    """M1 ↔ M2 transfer matrices per precoder (standard models)."""
-    x = ds_mod.load(test_path).features()
-    by_prec: dict[Precoder, dict[str, CellSet]] = {}
-    for (prec, arch), models in cell_sets(load_models(standard_path)).items():
-        by_prec.setdefault(prec, {})[arch] = models
-    return {
-        prec.value: transfer_matrix(
-            sets,
+def robustness(config: MimoPipelineConfig, test: SplitData, sets: Sequence[ModelSet]) -> AttackSweeps:
+    """White-box sweeps of ``config.attack.attacks`` over ``attack.eps_m`` for each model set."""
+    x = ds_mod.load(test.path).features()
+    out: dict = {}
+    for training, prec, arch, models in _grouped(sets):
+        sweep = attack_sweep(
+            models,
             x,
-            config.attack.transfer_attacks,
+            config.attack.attacks,
             config.attack.eps_m,
             config.system.pmax_mw,
             config.attack,
             seed=config.seed,
         )
-        for prec, sets in sorted(by_prec.items())
-        if len(sets) > 1
-    }
+        out.setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
+    return AttackSweeps(out)
 
 
-def sum_se_view(
-    config: MimoPipelineConfig, test_path: str, standard_path: str, robust_path: str | None
-) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, Any]]:
+def budget_margins(config: MimoPipelineConfig, test: SplitData, sets: Sequence[ModelSet]) -> Margins:
+    """Why attacks succeed or not: margins of the clean predictions to Pmax, the optimum's use of
+    the budget, gradient sizes, and success rates over ``attack.wide_eps_m``
+    (:mod:`amc_tf.mimo.margins`)."""
+    data = ds_mod.load(test.path)
+    x, pmax, attack = data.features(), config.system.pmax_mw, config.attack
+    optimal = {p.value: optimal_budget_use(data.power(p), pmax) for p in config.gains.precoders}
+    margins: dict = {}
+    wide: dict = {}
+    histograms: dict[str, dict[str, np.ndarray]] = {}
+    for training, prec, arch, models in _grouped(sets):
+        report = margin_report(models, x, pmax, attack.wide_eps_m or attack.eps_m, data.power(prec))
+        margins.setdefault(prec.value, {}).setdefault(arch, {})[training] = report
+        panel = histograms.setdefault(
+            f"{arch}, {prec.value}", {"optimal": pmax - data.power(prec).sum(axis=-1).reshape(-1)}
+        )
+        panel[training] = clean_margins(models, x, pmax).reshape(-1)
+        if attack.wide_eps_m:
+            sweep = attack_sweep(
+                models, x, attack.wide_attacks, attack.wide_eps_m, pmax, attack, seed=config.seed, scale_pgd_step=True
+            )
+            wide.setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
+    return Margins(optimal, margins, AttackSweeps(wide), histograms)
+
+
+def transfer(config: MimoPipelineConfig, test: SplitData, standard: ModelSet) -> TransferResult:
+    """M1 ↔ M2 transfer matrices per precoder (standard models)."""
+    x = ds_mod.load(test.path).features()
+    by_prec: dict[Precoder, dict[str, CellSet]] = {}
+    for _, prec, arch, models in _grouped([standard]):
+        by_prec.setdefault(prec, {})[arch] = models
+    attack = config.attack
+    return TransferResult(
+        {
+            prec.value: transfer_matrix(
+                sets, x, attack.transfer_attacks, attack.eps_m, config.system.pmax_mw, attack, seed=config.seed
+            )
+            for prec, sets in sorted(by_prec.items())
+            if len(sets) > 1
+        }
+    )
+
+
+def sum_se_view(config: MimoPipelineConfig, test: SplitData, standard: ModelSet, robust: ModelSet | None) -> SumSE:
     """Sum-SE samples per (precoder, arch): optimal, DNN clean, FGSM/PGDM at ``sumse_eps_m`` with
-    re-scaling (eq. 14), and adversarially trained + PGDM + re-scaling.
+    re-scaling (eq. 14), and adversarially trained + PGDM + re-scaling."""
+    data = ds_mod.load(test.path)
+    x, system, eps = data.features(), config.system, config.attack.sumse_eps_m
+    k, pmax = system.ues_per_cell, system.pmax_mw
+    standard_sets = cell_sets(load_models(standard.path))
+    robust_sets = cell_sets(load_models(robust.path)) if robust else {}
 
-    Returns:
-        ``(panels, summary)`` with ``panels["<arch>, <precoder>"][condition] = float64 [N]``.
-    """
-    data = ds_mod.load(test_path)
-    x, sys, eps = data.features(), config.system, config.attack.sumse_eps_m
-    standard = cell_sets(load_models(standard_path))
-    robust = cell_sets(load_models(robust_path)) if robust_path else {}
+    def rescaled_se(models: CellSet, inputs, a, b) -> np.ndarray:
+        return sum_se(a, b, rescale_to_budget(predicted_powers(models, inputs, k), pmax), system)
+
     panels: dict[str, dict[str, np.ndarray]] = {}
-    for (prec, arch), models in sorted(standard.items()):
+    for (prec, arch), models in sorted(standard_sets.items()):
         a, b = data.gains(prec)
-        k = sys.ues_per_cell
-        samples = {"optimal": sum_se(a, b, data.power(prec), sys)}
-        samples["DNN, no attack"] = sum_se(a, b, rescale_to_budget(predicted_powers(models, x, k), sys.pmax_mw), sys)
-        for attack in (Attack.FGSM, Attack.PGDM):
+        samples = {"optimal": sum_se(a, b, data.power(prec), system), "DNN, no attack": rescaled_se(models, x, a, b)}
+        for attack in (CellAttackName.FGSM, CellAttackName.PGDM):
             x_adv = craft(models, x, attack, eps, config.attack, seed=config.seed)
-            samples[f"{attack.value} + re-scaling"] = sum_se(
-                a, b, rescale_to_budget(predicted_powers(models, x_adv, k), sys.pmax_mw), sys
-            )
-        if (prec, arch) in robust:
-            r_models = robust[(prec, arch)]
-            x_adv = craft(r_models, x, Attack.PGDM, eps, config.attack, seed=config.seed)
-            samples["adv. trained, PGDM + re-scaling"] = sum_se(
-                a, b, rescale_to_budget(predicted_powers(r_models, x_adv, k), sys.pmax_mw), sys
-            )
+            samples[f"{attack.value} + re-scaling"] = rescaled_se(models, x_adv, a, b)
+        if (prec, arch) in robust_sets:
+            robust_models = robust_sets[(prec, arch)]
+            x_adv = craft(robust_models, x, CellAttackName.PGDM, eps, config.attack, seed=config.seed)
+            samples["adv. trained, PGDM + re-scaling"] = rescaled_se(robust_models, x_adv, a, b)
         panels[f"{arch}, {prec.value}"] = samples
-    return panels, {key: summarise(value) for key, value in panels.items()}
+    return SumSE(panels)

@@ -13,16 +13,13 @@ the L·K UEs of the network.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from amc_tf.attacks.regression import predict
 from amc_tf.config.mimo import MimoSystemConfig
 from amc_tf.errors import AttackError
+from amc_tf.mimo.cell_attacks import predict_powers
+from amc_tf.mimo.model_sets import CellSet
 from amc_tf.mimo.power import spectral_efficiency
-
-CellSet = dict[int, Any]
 
 
 def rescale_to_budget(rho: np.ndarray, pmax: float) -> np.ndarray:
@@ -45,7 +42,7 @@ def predicted_powers(models: CellSet, x: np.ndarray | dict[int, np.ndarray], n_u
         if j not in models:
             raise AttackError(f"cells must be numbered 0..{len(models) - 1}; cell {j} is missing")
         xj = x[j] if isinstance(x, dict) else x
-        cols.append(predict(models[j], xj)[:, :n_users])
+        cols.append(predict_powers(models[j], xj)[:, :n_users])
     return np.stack(cols, axis=1).astype(np.float64)
 
 

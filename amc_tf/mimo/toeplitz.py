@@ -3,10 +3,10 @@
 Every correlation matrix of a uniform linear array under the local-scattering model is Hermitian
 Toeplitz, and so is every pilot covariance ``Ψ = I + p τ_p Σ R`` (a sum of them). The MR closed
 form needs ``Ψ⁻¹`` for every (BS, pilot) pair and hundreds of traces ``tr(R A)``; done densely
-(LAPACK inverses, two M × M products per pair, explicit diagonal sums) dataset generation was
-bound by O(M³) work and by passes over memory. Hence this module, written by hand because
-neither NumPy nor SciPy offers it batched (``scipy.linalg.solve_toeplitz`` is one system per
-call and returns no inverse):
+(LAPACK inverses, two M × M products per pair, explicit diagonal sums) that is O(M³) work per
+pair. This module does it in O(M²) from the Toeplitz structure, by hand because neither NumPy
+nor SciPy offers it batched (``scipy.linalg.solve_toeplitz`` is one system per call and returns
+no inverse):
 
 * :func:`inverse` — Levinson–Durbin for the first column ``x`` of ``T⁻¹`` (O(M²), vectorised over
   any batch), then the Gohberg–Semencul/Trench recursion
@@ -18,9 +18,9 @@ call and returns no inverse):
 * :func:`product_diagonal_sums` — the diagonal sums of ``T A`` from the prefix sums of ``A``, so
   that ``tr(T' T A)`` for many Toeplitz ``T'`` needs no product ``T A`` either.
 
-The loops over rows and lags are Python loops over batched NumPy operations: at M ~ 100 the
-cost is memory traffic, and a sweep of contiguous rows beats NumPy's strided ``cumsum`` and
-fancy-index gathers by several times (measured with ``bench/mimo_stages.py``).
+The loops over rows and lags are Python loops over batched NumPy operations on contiguous rows:
+at M ~ 100 the cost is memory traffic, which strided ``cumsum`` and fancy-index gathers make
+worse (``amc-tf bench mimo-stages`` times each helper).
 
 Convention: a Hermitian Toeplitz ``T`` is given by its first row ``r`` (``[..., M]``), with
 ``T[m, n] = r[n − m]`` for n ≥ m and ``conj(r[m − n])`` below (MATLAB's ``toeplitz(r)``).

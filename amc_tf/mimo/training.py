@@ -1,48 +1,20 @@
-"""Training of the per-cell power regressors and the on-disk model set.
+"""Training of one per-cell power regressor (relative MSE, Adam, early stopping).
 
 One model per (architecture, precoder, cell): input the 2·L·K UE coordinates in metres, output
 cell j's K powers and their sum (:mod:`amc_tf.models.mimo_dnn`). Training follows the original
 code (references §8.1): relative-MSE loss, Adam, early stopping on the validation loss (best
 weights restored), with inputs standardised by training statistics (the original z-scored its
-test file with the test statistics; we do not).
-
-A *model set* is a directory of ``<arch>-<precoder>-cell<j>.keras`` files plus ``index.json``.
+test file with the test statistics; we do not). Model sets on disk: :mod:`amc_tf.mimo.model_sets`.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from pathlib import Path
-
 import numpy as np
 
-from amc_tf.config.mimo import Arch, MimoTrainConfig, Precoder, precoder
+from amc_tf.config.mimo import Arch, MimoTrainConfig
 from amc_tf.errors import ConfigError, DatasetError, ModelError
-from amc_tf.io import atomic_path, write_json
 from amc_tf.models.mimo_dnn import build_power_model, relative_mse, to_decibel
 from amc_tf.runtime import keras, set_seed
-
-
-@dataclass(frozen=True)
-class ModelKey:
-    """Identifies one per-cell regressor."""
-
-    arch: Arch
-    precoder: Precoder
-    cell: int
-
-    @property
-    def name(self) -> str:
-        return f"{self.arch.value}-{self.precoder.value}-cell{self.cell}"
-
-    @classmethod
-    def parse(cls, name: str) -> ModelKey:
-        try:
-            arch, prec, cell = name.split("-")
-            return cls(Arch(arch), precoder(prec), int(cell.removeprefix("cell")))
-        except (ValueError, ConfigError):
-            raise ModelError(f"not a power-model name: {name!r} (want <arch>-<precoder>-cell<j>)") from None
 
 
 def split_indices(n: int, val_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,28 +95,3 @@ def train_cell_model(
     )
     losses = {k: [float(v) for v in hist.history[k]] for k in ("loss", "val_loss")}
     return model, {**losses, "epochs": len(losses["loss"]), "best_val_loss": float(min(losses["val_loss"]))}
-
-
-def save_models(models: dict[ModelKey, keras.Model], directory: str | Path, info: dict | None = None) -> Path:
-    """Write a model set (each file atomically, then ``index.json``)."""
-    root = Path(directory)
-    root.mkdir(parents=True, exist_ok=True)
-    for key, model in models.items():
-        with atomic_path(root / f"{key.name}.keras", suffix=".keras") as tmp:
-            model.save(tmp)
-    write_json(root / "index.json", {"models": sorted(k.name for k in models), "info": info or {}})
-    return root
-
-
-def load_models(directory: str | Path) -> dict[ModelKey, keras.Model]:
-    """Load a model set written by :func:`save_models`."""
-    root = Path(directory)
-    index = root / "index.json"
-    if not index.is_file():
-        raise ModelError(f"{root} is not a model set (no index.json)")
-    import amc_tf.models.mimo_dnn  # noqa: F401  (registers the custom layers)
-
-    out = {}
-    for name in json.loads(index.read_text())["models"]:
-        out[ModelKey.parse(name)] = keras.models.load_model(root / f"{name}.keras", compile=False)
-    return out

@@ -8,24 +8,49 @@ white-box rate.
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
 
 import numpy as np
 
-from amc_tf.config.mimo import Attack, MimoAttackConfig
+from amc_tf.config.mimo import CellAttackName, MimoAttackConfig
 from amc_tf.mimo.robustness import CellSet, craft, success_rate
+from amc_tf.results import Result
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferMatrix(Result):
+    """Source × target success rates of transferred examples (one precoder).
+
+    Attributes:
+        names: The model sets, sorted (rows = crafted on, columns = evaluated on).
+        eps_m: Budgets in metres.
+        success: ``{attack: {source: {target: [rate per eps]}}}``; the diagonal is white-box.
+    """
+
+    names: tuple[str, ...]
+    eps_m: tuple[float, ...]
+    success: dict[str, dict[str, dict[str, list[float]]]]
+
+    def metrics(self) -> dict[str, float]:
+        """``<attack>_<source>_to_<target>_success`` at the largest eps."""
+        return {
+            f"{attack}_{src}_to_{dst}_success": rates[-1]
+            for attack, table in self.success.items()
+            for src, row in table.items()
+            for dst, rates in row.items()
+        }
 
 
 def transfer_matrix(
     sets: dict[str, CellSet],
     x: np.ndarray,
-    attacks: tuple[Attack, ...],
+    attacks: tuple[CellAttackName | str, ...],
     eps_grid: tuple[float, ...],
     pmax: float,
     settings: MimoAttackConfig | None = None,
     *,
     seed: int = 0,
-) -> dict[str, Any]:
+) -> TransferMatrix:
     """Success rate of examples crafted on each source set, evaluated on every target set.
 
     Args:
@@ -38,10 +63,10 @@ def transfer_matrix(
         seed: Seed of the attacks.
 
     Returns:
-        ``{"names": [...], "eps_m": [...], "success": {attack: {source: {target: [rate per eps]}}}}``.
+        The :class:`TransferMatrix`.
     """
     names = sorted(sets)
-    out: dict[str, Any] = {"names": names, "eps_m": [float(e) for e in eps_grid], "success": {}}
+    success: dict[str, dict[str, dict[str, list[float]]]] = {}
     for attack in attacks:
         table = {src: {dst: [] for dst in names} for src in names}
         for eps in eps_grid:
@@ -49,5 +74,5 @@ def transfer_matrix(
                 x_adv = craft(sets[src], x, attack, eps, settings, seed=seed)
                 for dst in names:
                     table[src][dst].append(success_rate(sets[dst], x, x_adv, pmax)["success"])
-        out["success"][Attack(attack).value] = table
-    return out
+        success[CellAttackName(attack).value] = table
+    return TransferMatrix(tuple(names), tuple(float(e) for e in eps_grid), success)

@@ -16,8 +16,8 @@ would add 36 frozen weights (7,017 / 202,409).
 The 5-unit layer works in units of ``Pmax/K`` (100 mW): :class:`AppendSum` multiplies by that
 fixed, parameter-free scale. The original trained on raw mW with four Adam stages of 50 epochs;
 without the scale a short run cannot leave the O(1) output range of the initialisation and ends
-no better than the best constant predictor (measured here), with it the fit converges in tens
-of epochs. It is the same network expressed in other output units.
+no better than the best constant predictor; with it the fit converges in tens of epochs. It is
+the same network expressed in other output units.
 
 Inputs are standardised inside the model by :class:`Standardize`, whose mean and standard
 deviation (training statistics) are stored in the layer config rather than as weights, so the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from amc_tf.config.base import validate_config
 from amc_tf.config.mimo import MimoPipelineConfig
+from amc_tf.results import PipelineResult
 
 
 def _tiny_config(tmp_path) -> MimoPipelineConfig:
@@ -26,6 +27,7 @@ def _tiny_config(tmp_path) -> MimoPipelineConfig:
             "attack": {"eps_m": [0.3], "pgd_iters": 3, "mifgsm_iters": 2, "transfer_attacks": ["FGSM"]},
             "adversarial": {"eps_m": 0.3},
             "tracking": {"register_models": True, "log_models": False},
+            "output_dir": str(tmp_path / "artifacts"),
         },
     )
 
@@ -34,26 +36,28 @@ def test_mimo_flow_end_to_end(prefect_harness, tmp_path):
     import mlflow
     from mlflow import MlflowClient
 
-    from flows import load_flow
-    from flows.mimo import mimo
+    from flows import flow_for
+    from flows.mimo import CONFIG, mimo
 
-    flow_fn, config_cls = load_flow("mimo")
-    assert flow_fn is mimo and config_cls is MimoPipelineConfig
+    assert flow_for("mimo") is mimo and CONFIG is MimoPipelineConfig
     result = mimo(_tiny_config(tmp_path))
-    rob = result["robustness"]
+    assert isinstance(result, PipelineResult) and result.kind == "mimo"
+    rob = result.details["robustness"]
     assert set(rob) == {"MR", "MMMSE"} and set(rob["MR"]) == {"M1", "M2"}
     assert set(rob["MR"]["M1"]) == {"standard", "adversarial"}
     sweep = rob["MMMSE"]["M2"]["adversarial"]
     assert set(sweep["success"]) == {"FGSM", "PGDM", "MIFGSM", "RANDOM"}
     assert all(0.0 <= r <= 1.0 for rates in sweep["success"].values() for r in rates)
-    assert set(result["transfer"]["MR"]["success"]["FGSM"]) == {"M1", "M2"}
-    assert len(result["headline"]) == 2 * 2 * 2 * 5  # precoder × arch × training × (4 attacks + clean)
-    panel = result["sum_se"]["M1, MR"]
+    assert set(result.details["transfer"]["MR"]["success"]["FGSM"]) == {"M1", "M2"}
+    assert len(result.headline) == 2 * 2 * 2 * 5  # precoder × arch × training × (4 attacks + clean)
+    assert "MR_optimal_at_pmax" in result.details["margins"]
+    panel = result.details["sum_se"]["M1, MR"]
     assert {"optimal", "DNN, no attack", "PGDM + re-scaling", "adv. trained, PGDM + re-scaling"} <= set(panel)
     assert panel["optimal"]["mean"] > 0
+    assert result.wall_seconds > 0 and result.to_json()["outputs"]["adversarial_models"]
     client = MlflowClient()
-    exp_id = mlflow.get_experiment_by_name(result["experiment"]).experiment_id
-    children = client.search_runs([exp_id], filter_string=f"tags.mlflow.parentRunId = '{result['run_id']}'")
+    exp_id = mlflow.get_experiment_by_name(result.experiment).experiment_id
+    children = client.search_runs([exp_id], filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")
     assert {c.data.tags["mlflow.runName"] for c in children} == {
         "data",
         "train",
@@ -63,13 +67,34 @@ def test_mimo_flow_end_to_end(prefect_harness, tmp_path):
         "sum_se",
     }
     artifacts = {a.path for c in children for a in client.list_artifacts(c.info.run_id)}
-    assert {"robustness.json", "success_rates.png", "transfer.png", "sum_se_cdf.png"} <= artifacts
-    parent = client.get_run(result["run_id"])
-    assert "MR_M1_standard_PGDM_success" in parent.data.metrics
+    assert {"robustness.json", "success_rates.png", "transfer.png", "sum_se_cdf.png", "margins.json"} <= artifacts
+    parent = client.get_run(result.run_id)
+    assert "MR_M1_standard_PGDM_success" in parent.data.metrics and "wall_seconds" in parent.data.metrics
     # a rerun reuses the cached data and models (stage functions called directly: no retraining)
     from amc_tf.mimo import stages
 
     config = _tiny_config(tmp_path)
-    assert stages.ensure_split(config, "train", progress=False)["cache_hit"]
-    cached = stages.train_standard(config, result["data"]["train"]["path"], result["data"]["train"]["fingerprint"])
-    assert cached["cache_hit"] and cached["path"] == result["models"]["standard"]
+    train = stages.ensure_split(config, "train", progress=False)
+    assert train.cache_hit and train.path == result.outputs["train_data"]
+    cached = stages.train_standard(config, train)
+    assert cached.cache_hit and cached.path == result.outputs["standard_models"]
+
+
+def test_data_task_body_runs_without_a_prefect_server(mlflow_store, tmp_path):
+    """A task body is a child run, one stage call and its logging: callable through ``.fn``."""
+    from mlflow import MlflowClient
+
+    from amc_tf.tracking import runs
+    from flows.mimo import data_task
+
+    config = _tiny_config(tmp_path)
+    with runs.parent_run("mimo-task-test", "task", config) as parent:
+        data = data_task.fn(config, parent.info.run_id)
+    assert data.train.n_setups == 120 and data.test.n_setups == 24 and not data.train.cache_hit
+    client = MlflowClient(mlflow_store)
+    [child] = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    assert child.data.tags["stage"] == "data" and child.data.tags["data_fingerprint"] == data.train.fingerprint
+    assert child.data.metrics["train_setups"] == 120 and child.data.metrics["test_cache_hit"] == 0.0
+    assert set(child.data.metrics) == set(data.metrics())

@@ -83,4 +83,6 @@ def test_refusals(tmp_path):
     (root / "shard-00000.npz").write_bytes(b"garbage")
     with pytest.raises(DatasetError, match="checksum"):
         ds_mod.load(root)
-    assert ds_mod.dataset_dir("cache", spec).name == f"test-{spec.config_hash()}"
+    name = ds_mod.dataset_dir("cache", spec).name
+    assert name.startswith("mimo-test-") and name == ds_mod.dataset_dir("cache", spec).name
+    assert ds_mod.dataset_dir("cache", _spec(gains=GainsConfig(precoders=("MR",)), seed=6)).name != name

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from amc_tf.attacks.regression import FGSM, predicted_total
 from amc_tf.config.mimo import MimoAttackConfig
+from amc_tf.mimo.cell_attacks import CellFGSM, predicted_total
 from amc_tf.mimo.margins import clean_margins, gradient_l1, margin_report, optimal_budget_use
 from amc_tf.mimo.robustness import attack_sweep, success_rate
 
@@ -27,7 +27,7 @@ def test_gradient_is_per_metre_and_reach_predicts_fgsm(trained_m1, power_data):
     grad = gradient_l1({0: model}, x)[0]
     assert (grad > 0).all()
     # a 1 cm step along sign(∇) raises the total by ≈ 1 cm × ‖∇‖₁ (mW per metre)
-    step = 0.01 * np.sign(FGSM(model, eps=0.0).gradient(x))
+    step = 0.01 * np.sign(CellFGSM(model, eps=0.0).gradient(x))
     rise = (predicted_total(model, x + step) - predicted_total(model, x)) / 0.01
     np.testing.assert_allclose(np.median(rise), np.median(grad), rtol=0.05)
     eps_grid = (0.0, 0.5, 2.0, 8.0)
@@ -36,7 +36,7 @@ def test_gradient_is_per_metre_and_reach_predicts_fgsm(trained_m1, power_data):
     assert reach[0] == 0.0 and reach == sorted(reach) and reach[-1] > 0
     assert report["feasible"] == pytest.approx(np.mean(clean_margins({0: model}, x, pmax) >= 0))
     # the first-order reach is what FGSM achieves on a locally smooth model
-    fgsm = success_rate({0: model}, x, {0: FGSM(model, eps=2.0).generate(x)}, pmax)["success"]
+    fgsm = success_rate({0: model}, x, {0: CellFGSM(model, eps=2.0).generate(x)}, pmax)["success"]
     assert fgsm == pytest.approx(report["reach"]["2.0"], abs=0.05)
 
 
@@ -56,8 +56,8 @@ def test_wide_sweep_scales_the_pgdm_step(trained_m1, power_data):
     pmax = float(np.quantile(predicted_total(model, x), 0.3))
     settings = MimoAttackConfig(pgd_iters=4, pgd_step_m=0.01)  # never moves more than 4 cm
     eps = (1.0, 4.0)
-    paper = attack_sweep({0: model}, x, ("PGDM",), eps, pmax, settings)["success"]["PGDM"]
-    scaled = attack_sweep({0: model}, x, ("PGDM",), eps, pmax, settings, scale_pgd_step=True)["success"]["PGDM"]
+    paper = attack_sweep({0: model}, x, ("PGDM",), eps, pmax, settings).success["PGDM"]
+    scaled = attack_sweep({0: model}, x, ("PGDM",), eps, pmax, settings, scale_pgd_step=True).success["PGDM"]
     assert paper[0] == paper[1]  # capped at 4 × 1 cm: a larger eps changes nothing
     assert scaled[1] > paper[1] and scaled[1] >= scaled[0]
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from amc_tf.attacks.regression import FGSM, MIFGSM, PGDM, RandomSign, build_attack, predicted_total, success
 from amc_tf.config.base import validate_config
 from amc_tf.config.mimo import MimoAdversarialConfig, MimoAttackConfig, MimoTrainConfig
 from amc_tf.errors import AttackError, ConfigError, ModelError
 from amc_tf.mimo.adversarial import adversarial_train
+from amc_tf.mimo.cell_attacks import (
+    CellFGSM,
+    CellMIFGSM,
+    CellPGDM,
+    CellRandomSign,
+    attack_success,
+    build_cell_attack,
+    predicted_total,
+)
+from amc_tf.mimo.model_sets import ModelKey, load_models, save_models
 from amc_tf.mimo.robustness import attack_sweep, craft
 from amc_tf.mimo.sumse import rescale_to_budget
-from amc_tf.mimo.training import ModelKey, load_models, save_models
 from amc_tf.mimo.transfer import transfer_matrix
 from amc_tf.models.mimo_dnn import build_power_model
 from amc_tf.runtime import keras
@@ -58,14 +66,19 @@ def test_attacks_respect_the_budget_and_raise_the_total(trained_m1, power_data):
     model, _ = trained_m1
     x = power_data["x"][power_data["test"]][:100]
     clean = predicted_total(model, x).mean()
-    for attack in (FGSM(model, eps=0.3), PGDM(model, eps=0.3), MIFGSM(model, eps=0.3), RandomSign(model, eps=0.3)):
+    for attack in (
+        CellFGSM(model, eps=0.3),
+        CellPGDM(model, eps=0.3),
+        CellMIFGSM(model, eps=0.3),
+        CellRandomSign(model, eps=0.3),
+    ):
         x_adv = attack.generate(x)
         assert x_adv.dtype == np.float32 and np.isfinite(x_adv).all()
         assert np.abs(x_adv - x).max() <= 0.3 + 1e-4
         if attack.uses_gradients:
             assert predicted_total(model, x_adv).mean() > clean
-    pgd = predicted_total(model, PGDM(model, eps=0.3).generate(x)).mean()
-    fgsm = predicted_total(model, FGSM(model, eps=0.3).generate(x)).mean()
+    pgd = predicted_total(model, CellPGDM(model, eps=0.3).generate(x)).mean()
+    fgsm = predicted_total(model, CellFGSM(model, eps=0.3).generate(x)).mean()
     assert pgd >= fgsm - 1e-3  # the iterative attack is at least as strong on average
 
 
@@ -77,30 +90,30 @@ def test_success_grows_with_eps_and_random_signs_are_weaker(trained_m1, power_da
     pmax = float(np.median(predicted_total(model, x)))
     # (the paper's PGDM moves at most Q·α = 0.4 m, so the growth is shown with steps eps/I)
     sweep = attack_sweep({0: model}, x, ("MIFGSM", "PGDM", "RANDOM"), (0.0, 0.5, 2.0, 8.0), pmax)
-    mi, pgd, rnd = sweep["success"]["MIFGSM"], sweep["success"]["PGDM"], sweep["success"]["RANDOM"]
+    mi, pgd, rnd = sweep.success["MIFGSM"], sweep.success["PGDM"], sweep.success["RANDOM"]
     assert mi[0] == pgd[0] == 0.0
     assert mi[1] <= mi[2] <= mi[3] and mi[3] > mi[1] > 0
     assert pgd[1] > 0
     assert all(r <= m for r, m in zip(rnd, mi)) and rnd[3] < mi[3] and rnd[1] < pgd[1]
-    assert 0.45 < sweep["clean_feasible"] < 0.55
-    assert success(model, x, x, pmax).sum() == 0
+    assert 0.45 < sweep.clean_feasible < 0.55
+    assert attack_success(model, x, x, pmax).sum() == 0
 
 
 def test_bad_attack_arguments_are_refused(trained_m1):
     model, _ = trained_m1
     with pytest.raises(AttackError, match="eps"):
-        FGSM(model, eps=-0.1)
+        CellFGSM(model, eps=-0.1)
     with pytest.raises(AttackError, match="eps"):
-        PGDM(model, eps=float("nan"))
+        CellPGDM(model, eps=float("nan"))
     with pytest.raises(AttackError, match="unknown cell attack"):
-        build_attack("CW", model, 0.1)
+        build_cell_attack("CW", model, 0.1)
     with pytest.raises(AttackError, match="non-finite"):
-        FGSM(model, eps=0.1).generate(np.full((2, 40), np.inf, dtype=np.float32))
+        CellFGSM(model, eps=0.1).generate(np.full((2, 40), np.inf, dtype=np.float32))
     with pytest.raises(AttackError, match="shape"):
-        FGSM(model, eps=0.1).generate(np.zeros((2, 39), dtype=np.float32))
+        CellFGSM(model, eps=0.1).generate(np.zeros((2, 39), dtype=np.float32))
     classifier = keras.Sequential([keras.Input((2, 16)), keras.layers.Flatten(), keras.layers.Dense(4)])
     with pytest.raises(ModelError, match="regressor"):
-        FGSM(classifier, eps=0.1)
+        CellFGSM(classifier, eps=0.1)
     with pytest.raises(ConfigError, match="eps_m"):
         validate_config(MimoAttackConfig, {"eps_m": [0.1, -0.2]})
 
@@ -126,8 +139,8 @@ def test_adversarial_training_and_transfer(trained_m1, power_data):
     x = d["x"][d["test"]][:120]
     pmax = float(np.median(predicted_total(model, x)))
     result = transfer_matrix({"std": {0: model}, "adv": {0: robust}}, x, ("FGSM",), (1.0,), pmax)
-    table = result["success"]["FGSM"]
-    assert result["names"] == ["adv", "std"]
+    table = result.success["FGSM"]
+    assert result.names == ("adv", "std")
     # the diagonal is the white-box rate
     white = craft({0: model}, x, "FGSM", 1.0)
     from amc_tf.mimo.robustness import success_rate

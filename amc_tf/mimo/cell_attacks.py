@@ -4,23 +4,17 @@ Threat model (Manoj, Sadeghi & Larsson, "Adversarial attacks on deep learning ba
 allocation in a massive MIMO network", ICC 2021, Algorithms 1–2): the attacker perturbs the
 reported UE positions (the model input, metres) within an L∞ ball of radius ``eps`` metres to
 maximise the total power the DNN of cell j asks for, ``Σ_k ρ̂_jk`` (the model's sum output), so
-that the allocation becomes infeasible (``Σ_k ρ̂_jk > Pmax``). The paper keeps eps < 0.5 m, within
-GPS error.
-
-* :class:`FGSM` — one step ``x + eps·sign(∇)``;
-* :class:`PGDM` — ``Q`` steps of size α (0.01 m, Q = 40 in the paper), each projected onto the ball;
-* :class:`MIFGSM` — PGD with momentum (Dong et al. 2018): ``g ← μ g + ∇/‖∇‖₁``, step eps/I
-  along ``sign(g)``, μ = 0.1 and I = 10 in the paper;
-* :class:`RandomSign` — ``x + eps·s`` with uniformly random signs s: same L∞ size, no gradient
-  (the baseline that shows the attacks are more than noise).
-
-ART cannot do this: its regressors are graph-mode only and, given no target, attack the MSE to the
-model's own output, whose gradient is zero (references §10). Positions have no box constraint:
-only the ball is enforced. Every output is audited (``‖x_adv − x‖∞ ≤ eps`` up to 0.1 mm of
-float32 rounding at ~500 m, no NaN).
-
-Success of an attack on one (cell, setup): the clean prediction is feasible and the adversarial
-one is not; the success rate over a test set counts successes over L·N (all cells, all setups).
+that the allocation becomes infeasible (``Σ_k ρ̂_jk > Pmax``); the paper keeps eps < 0.5 m, within
+GPS error. :class:`CellFGSM` takes one step ``x + eps·sign(∇)``; :class:`CellPGDM` takes ``Q``
+signed steps of size α, each projected onto the ball; :class:`CellMIFGSM` is PGD with momentum
+(Dong et al. 2018, ``g ← μ g + ∇/‖∇‖₁``, step eps/I along ``sign(g)``); :class:`CellRandomSign`
+adds ``eps·s`` with uniformly random signs, the no-gradient baseline of the same L∞ size. ART
+cannot do this (its regressors are graph-mode only and, given no target, attack the MSE to the
+model's own output, whose gradient is zero; references §10). Positions have no box: only the
+ball is enforced, and every output is audited (``‖x_adv − x‖∞ ≤ eps`` up to float32 rounding at
+~500 m, no NaN). Success on one (cell, setup): the clean prediction is feasible and the
+adversarial one is not. Each attack declares its :class:`~amc_tf.config.mimo.CellAttackName`
+once; :data:`CELL_ATTACKS` is derived from the classes.
 """
 
 from __future__ import annotations
@@ -32,15 +26,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from amc_tf.config.mimo import Attack, MimoAttackConfig
+from amc_tf.config.mimo import CellAttackName, MimoAttackConfig
 from amc_tf.errors import AttackError, ModelError
+from amc_tf.models.inference import predict_batched
 from amc_tf.runtime import keras, tf
 
 #: Float32 rounding of x + δ at coordinates up to ~1 km (metres).
 AUDIT_TOL_M = 1e-4
 
 # One compiled forward and gradient function per model, shared by every attack object: sweeps
-# build many attacks on the same model, and retracing a tf.function costs ~0.3 s each time.
+# build many attacks on the same model, and retracing a tf.function for each would dominate.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -81,15 +76,21 @@ def check_regressor(model: Any) -> tuple[int, int]:
     return int(in_shape[1]), int(out_shape[1])
 
 
-def check_eps(eps: Any) -> float:
-    """A finite budget ``eps >= 0`` in metres, or :class:`AttackError`."""
+def check_eps(eps: Any, what: str = "eps") -> float:
+    """A finite ``value >= 0`` in metres, or :class:`AttackError` naming ``what``."""
     try:
         value = float(eps)
     except (TypeError, ValueError):
-        raise AttackError(f"eps must be a number of metres, got {eps!r}") from None
+        raise AttackError(f"{what} must be a number of metres, got {eps!r}") from None
     if not math.isfinite(value) or value < 0:
-        raise AttackError(f"eps must be finite and >= 0 metres, got {eps!r}")
+        raise AttackError(f"{what} must be finite and >= 0 metres, got {eps!r}")
     return value
+
+
+def _check_count(value: Any, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise AttackError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 class CellAttack(abc.ABC):
@@ -102,18 +103,21 @@ class CellAttack(abc.ABC):
         seed: Seed of the random attacks.
     """
 
-    name: ClassVar[str]
+    name: ClassVar[CellAttackName]
     uses_gradients: ClassVar[bool] = True
 
     def __init__(self, model: Any, *, eps: float, batch_size: int = 4096, seed: int = 0):
         self.n_features, _ = check_regressor(model)
         self.model = model
         self.eps = check_eps(eps)
-        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise AttackError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.batch_size = int(batch_size)
+        self.batch_size = _check_count(batch_size, "batch_size")
         self.seed = int(seed)
         _, self._grad = _compiled(model)
+
+    @classmethod
+    def from_settings(cls, model: Any, eps: float, settings: MimoAttackConfig, *, seed: int = 0) -> CellAttack:
+        """This attack with the step sizes and iterations of ``settings`` (the paper's by default)."""
+        return cls(model, eps=eps, seed=seed)
 
     def generate(self, x: np.ndarray) -> np.ndarray:
         """Adversarial positions.
@@ -138,7 +142,8 @@ class CellAttack(abc.ABC):
         gap = np.abs(out - x).max() if len(x) else 0.0
         if not np.isfinite(out).all() or gap > self.eps + AUDIT_TOL_M:
             raise AttackError(
-                f"{self.name} produced an invalid perturbation (max |δ| = {gap:.6g} m > eps = {self.eps} m or non-finite)"
+                f"{self.name.value} produced an invalid perturbation "
+                f"(max |δ| = {gap:.6g} m > eps = {self.eps} m or non-finite)"
             )
         return out
 
@@ -147,19 +152,20 @@ class CellAttack(abc.ABC):
         """Attack one batch ``float32 [n, F]``."""
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
+        """``∇ₓ Σ_k ρ̂_jk`` per example, ``float32 [n, F]`` in mW per metre."""
         return self._grad(tf.convert_to_tensor(x, tf.float32)).numpy()
 
 
-class FGSM(CellAttack):
+class CellFGSM(CellAttack):
     """One signed-gradient step of size eps (the paper's Algorithm 1)."""
 
-    name = "FGSM"
+    name = CellAttackName.FGSM
 
     def _perturb(self, x, rng):
         return x + self.eps * np.sign(self.gradient(x))
 
 
-class PGDM(CellAttack):
+class CellPGDM(CellAttack):
     """Projected gradient method (the paper's Algorithm 2): Q signed steps of size α, projected.
 
     Args:
@@ -168,7 +174,7 @@ class PGDM(CellAttack):
         random_start: Start from a uniform point of the ball (the paper starts at x).
     """
 
-    name = "PGDM"
+    name = CellAttackName.PGDM
 
     def __init__(
         self,
@@ -181,13 +187,15 @@ class PGDM(CellAttack):
         **kwargs: Any,
     ):
         super().__init__(model, eps=eps, **kwargs)
-        self.step = check_eps(step)
+        self.step = check_eps(step, "step")
         if self.step == 0:
             raise AttackError("step must be > 0 metres")
-        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
-            raise AttackError(f"iterations must be a positive integer, got {iterations!r}")
-        self.iterations = int(iterations)
+        self.iterations = _check_count(iterations, "iterations")
         self.random_start = bool(random_start)
+
+    @classmethod
+    def from_settings(cls, model, eps, settings, *, seed=0):
+        return cls(model, eps=eps, step=settings.pgd_step_m, iterations=settings.pgd_iters, seed=seed)
 
     def _perturb(self, x, rng):
         delta = (
@@ -198,7 +206,7 @@ class PGDM(CellAttack):
         return x + delta
 
 
-class MIFGSM(CellAttack):
+class CellMIFGSM(CellAttack):
     """Momentum iterative FGSM: I steps of eps/I along ``sign(g)``, ``g ← μ g + ∇/‖∇‖₁``.
 
     Args:
@@ -206,14 +214,16 @@ class MIFGSM(CellAttack):
         iterations: I (10).
     """
 
-    name = "MIFGSM"
+    name = CellAttackName.MIFGSM
 
     def __init__(self, model: Any, *, eps: float, mu: float = 0.1, iterations: int = 10, **kwargs: Any):
         super().__init__(model, eps=eps, **kwargs)
-        self.mu = check_eps(mu)
-        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 1:
-            raise AttackError(f"iterations must be a positive integer, got {iterations!r}")
-        self.iterations = int(iterations)
+        self.mu = check_eps(mu, "mu")
+        self.iterations = _check_count(iterations, "iterations")
+
+    @classmethod
+    def from_settings(cls, model, eps, settings, *, seed=0):
+        return cls(model, eps=eps, mu=settings.mifgsm_mu, iterations=settings.mifgsm_iters, seed=seed)
 
     def _perturb(self, x, rng):
         delta = np.zeros_like(x)
@@ -227,26 +237,23 @@ class MIFGSM(CellAttack):
         return x + delta
 
 
-class RandomSign(CellAttack):
+class CellRandomSign(CellAttack):
     """``x + eps·s`` with i.i.d. uniform random signs (no gradient; same L∞ size)."""
 
-    name = "RANDOM"
+    name = CellAttackName.RANDOM
     uses_gradients = False
 
     def _perturb(self, x, rng):
         return x + self.eps * rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=x.shape)
 
 
-ATTACKS: dict[Attack, type[CellAttack]] = {
-    Attack.FGSM: FGSM,
-    Attack.PGDM: PGDM,
-    Attack.MIFGSM: MIFGSM,
-    Attack.RANDOM: RandomSign,
-}
+#: Every cell attack class; the registry below is derived from their declared names.
+CELL_ATTACK_CLASSES: tuple[type[CellAttack], ...] = (CellFGSM, CellPGDM, CellMIFGSM, CellRandomSign)
+CELL_ATTACKS: dict[CellAttackName, type[CellAttack]] = {cls.name: cls for cls in CELL_ATTACK_CLASSES}
 
 
-def build_attack(
-    name: Attack | str, model: Any, eps: float, settings: MimoAttackConfig | None = None, *, seed: int = 0
+def build_cell_attack(
+    name: CellAttackName | str, model: Any, eps: float, settings: MimoAttackConfig | None = None, *, seed: int = 0
 ) -> CellAttack:
     """The attack ``name`` with the paper's settings (or those of ``settings``).
 
@@ -254,33 +261,25 @@ def build_attack(
         AttackError: unknown attack name or bad settings.
     """
     try:
-        kind = Attack(name)
+        kind = CellAttackName(name)
     except ValueError:
-        raise AttackError(f"unknown cell attack {name!r}; known: {[a.value for a in Attack]}") from None
-    s = settings or MimoAttackConfig()
-    if kind is Attack.PGDM:
-        return PGDM(model, eps=eps, step=s.pgd_step_m, iterations=s.pgd_iters, seed=seed)
-    if kind is Attack.MIFGSM:
-        return MIFGSM(model, eps=eps, mu=s.mifgsm_mu, iterations=s.mifgsm_iters, seed=seed)
-    return ATTACKS[kind](model, eps=eps, seed=seed)
+        raise AttackError(f"unknown cell attack {name!r}; known: {[a.value for a in CellAttackName]}") from None
+    return CELL_ATTACKS[kind].from_settings(model, eps, settings or MimoAttackConfig(), seed=seed)
+
+
+def predict_powers(model: Any, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """Model outputs ``float32 [N, K + 1]`` (powers in mW, then their sum) via the compiled forward pass."""
+    _, n_out = check_regressor(model)
+    forward, _ = _compiled(model)
+    return predict_batched(forward, np.asarray(x, dtype=np.float32), batch_size, out_width=n_out)
 
 
 def predicted_total(model: Any, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """The cell's predicted total power ``Σ_k ρ̂_jk`` in mW, ``float64 [N]`` (the sum output)."""
-    return predict(model, x, batch_size)[:, -1].astype(np.float64)
+    return predict_powers(model, x, batch_size)[:, -1].astype(np.float64)
 
 
-def predict(model: Any, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-    """Model outputs ``float32 [N, K + 1]`` through the cached compiled forward pass."""
-    check_regressor(model)
-    forward, _ = _compiled(model)
-    x = np.asarray(x, dtype=np.float32)
-    if not len(x):
-        return np.zeros((0, model.output_shape[1]), dtype=np.float32)
-    return np.concatenate([forward(tf.constant(x[i : i + batch_size])).numpy() for i in range(0, len(x), batch_size)])
-
-
-def success(model: Any, x_clean: np.ndarray, x_adv: np.ndarray, pmax: float) -> np.ndarray:
+def attack_success(model: Any, x_clean: np.ndarray, x_adv: np.ndarray, pmax: float) -> np.ndarray:
     """Per-example success: clean prediction feasible and adversarial one infeasible, ``bool [N]``."""
     if not (math.isfinite(pmax) and pmax > 0):
         raise AttackError(f"pmax must be a positive number of mW, got {pmax}")
