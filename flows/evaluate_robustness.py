@@ -21,18 +21,9 @@ from amc_tf.progress import say
 from amc_tf.results import PipelineResult
 from amc_tf.runtime import set_seed
 from amc_tf.tracking import runs
+from flows.tasks import data_task
 
 CONFIG = EvaluateRobustnessConfig
-
-
-@task(name="data")
-def data_task(config: EvaluateRobustnessConfig, parent_run_id: str) -> DataResult:
-    """Generate (or reuse from the cache) the evaluation dataset; log its fingerprint."""
-    with runs.child_run("data", parent_run_id=parent_run_id):
-        data = stages.load_data(config.data, progress=False)
-        runs.set_tags(data.tags())
-        runs.log_result(data)
-        return data
 
 
 @task(name="robustness")
@@ -65,19 +56,11 @@ def evaluate_robustness(config: EvaluateRobustnessConfig) -> PipelineResult:
     if config.model_uri is None:
         raise ConfigError("evaluate_robustness needs model_uri (an MLflow model URI or a training run id)")
     with runs.flow_run(config, tags={"model_uri": config.model_uri}) as run:
-        data = data_task(config, run.run_id)
+        data = data_task(config, run.run_id, progress=False)
         runs.set_tags({"data_fingerprint": data.fingerprint})
         report = robustness_task(config, data, run.run_id, str(run.output_dir))
         headline = {"clean_accuracy": report.clean_accuracy, "audit_ok": float(report.audit_ok)}
         runs.log_metrics(headline)
-    return PipelineResult(
-        kind=config.kind,
-        run_id=run.run_id,
-        experiment=run.experiment,
-        tracking_uri=run.tracking_uri,
-        output_dir=str(run.output_dir),
-        wall_seconds=run.elapsed(),
-        headline=headline,
-        outputs={"report_path": f"{run.output_dir}/robustness_report.json", "model_uri": config.model_uri},
-        details={"worst_case": dict(zip(report.pnr_db, report.worst_case)), "warnings": report.warnings},
-    )
+    outputs = {"report_path": f"{run.output_dir}/robustness_report.json", "model_uri": config.model_uri}
+    details = {"worst_case": dict(zip(report.pnr_db, report.worst_case)), "warnings": report.warnings}
+    return run.result(config.kind, headline, outputs=outputs, details=details)

@@ -7,24 +7,14 @@ from __future__ import annotations
 from prefect import flow, task
 
 from amc_tf.classifier import stages
-from amc_tf.classifier.figures import evaluation_figures, training_figures
+from amc_tf.classifier.figures import evaluation_figures
 from amc_tf.classifier.results import DataResult, Evaluation, TrainedModel
 from amc_tf.config.classifier import TrainClassifierConfig
 from amc_tf.results import PipelineResult
 from amc_tf.tracking import runs
+from flows.tasks import data_task, log_trained
 
 CONFIG = TrainClassifierConfig
-
-
-@task(name="data")
-def data_task(config: TrainClassifierConfig, parent_run_id: str) -> DataResult:
-    """Generate (or reuse from the cache) the dataset; log its size and fingerprint."""
-    with runs.child_run("data", parent_run_id=parent_run_id):
-        data = stages.load_data(config.data, progress=True)
-        runs.set_tags(data.tags())
-        runs.log_result(data)
-        runs.log_json(data.manifest, "data_manifest.json")
-        return data
 
 
 @task(name="train")
@@ -33,11 +23,7 @@ def train_task(config: TrainClassifierConfig, data: DataResult, parent_run_id: s
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run("train", parent_run_id=parent_run_id):
         model, trained = stages.train(config.model, config.train, parts, f"{out_dir}/model.keras", seed=config.seed)
-        runs.log_result(trained)
-        runs.log_history(trained.fit.history)
-        runs.log_figures(training_figures(trained.fit.history, f"{model.name} training"))
-        uri = runs.log_model(model, "model", config.tracking, f"{config.name}-{model.name}")
-        return trained.with_uri(uri)
+        return log_trained(config, model, trained, f"{model.name} training")
 
 
 @task(name="evaluate")
@@ -65,14 +51,6 @@ def train_classifier(config: TrainClassifierConfig) -> PipelineResult:
         runs.log_metrics(headline)
         if trained.uri:
             runs.set_tags({"model_uri": trained.uri})
-    return PipelineResult(
-        kind=config.kind,
-        run_id=run.run_id,
-        experiment=run.experiment,
-        tracking_uri=run.tracking_uri,
-        output_dir=str(run.output_dir),
-        wall_seconds=run.elapsed(),
-        headline=headline,
-        outputs={"model_path": trained.path, "model_uri": trained.uri},
-        details={"accuracy_by_snr": evaluation.report.accuracy_by_snr, "cache_hit": data.cache_hit},
-    )
+    outputs = {"model_path": trained.path, "model_uri": trained.uri}
+    details = {"accuracy_by_snr": evaluation.report.accuracy_by_snr, "cache_hit": data.cache_hit}
+    return run.result(config.kind, headline, outputs=outputs, details=details)

@@ -18,8 +18,7 @@ from sklearn.metrics import confusion_matrix
 
 from amc_tf.classifier import stages
 from amc_tf.classifier.results import ModelComparison, NetTrimmed, SizeTable, TrainedModel
-from amc_tf.config.compress import CompressEvalConfig, DistillConfig, ExportConfig, NetTrimConfig, TfmotConfig
-from amc_tf.config.train import ModelConfig, TrainConfig
+from amc_tf.config.compress import CompressConfig, CompressEvalConfig, ExportConfig, TfmotConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.distill.train import distill_student
 from amc_tf.evaluation.metrics import evaluate_predictions
@@ -31,30 +30,27 @@ from amc_tf.runtime import keras, set_seed
 
 
 def distill(
-    student_spec: ModelConfig,
-    recipe: TrainConfig,
-    settings: DistillConfig,
-    teacher_path: str,
-    parts: dict[str, IQDataset],
-    out_path: str | Path,
-    *,
-    seed: int,
+    config: CompressConfig, teacher_path: str, parts: dict[str, IQDataset], out_path: str | Path
 ) -> tuple[keras.Model, TrainedModel]:
-    """Distil the teacher at ``teacher_path`` into a fresh student (f_D) and save it."""
-    set_seed(seed)
+    """Distil the teacher at ``teacher_path`` into a fresh ``config.student`` (f_D) with
+    ``config.distill``'s loss and ``config.student_train``'s recipe, and save it."""
+    settings = config.distill
+    set_seed(config.seed)
     train, val = parts["train"], stages.validation(parts)
-    student = stages.build(student_spec, train)
-    fit = distill_student(student, stages.load(teacher_path), train, val, settings, recipe)
+    student = stages.build(config.student, train)
+    fit = distill_student(student, stages.load(teacher_path), train, val, settings, config.student_train)
     path = stages.save(student, out_path)
     say("distill", f"{settings.method}: {fit.epochs_run} epochs (best {fit.best_epoch + 1})")
     return student, stages.describe(student, "f_D", path, train, val, fit)
 
 
 def nettrim(
-    settings: NetTrimConfig, model_path: str, train: IQDataset, out_path: str | Path, *, seed: int
+    config: CompressConfig, model_path: str, train: IQDataset, out_path: str | Path
 ) -> tuple[keras.Model, NetTrimmed]:
-    """Net-Trim (ADMM) on one ReLU Dense layer of the model at ``model_path`` (f_P, no fine-tuning)."""
-    idx = sample_windows(len(train), settings.samples, seed)
+    """Net-Trim (ADMM, ``config.nettrim``) on one ReLU Dense layer of the model at ``model_path``
+    (f_P, no fine-tuning)."""
+    settings = config.nettrim
+    idx = sample_windows(len(train), settings.samples, config.seed)
     pruned, report = nettrim_dense(
         stages.load(model_path),
         settings.layer,
@@ -91,22 +87,18 @@ def pruned_zeros(model: keras.Model, layers: list[str] | None) -> int:
 
 
 def tfmot(
-    settings: TfmotConfig,
-    target: float,
-    model_path: str,
-    parts: dict[str, IQDataset],
-    out_path: str | Path,
-    *,
-    seed: int,
+    config: CompressConfig, target: float, model_path: str, parts: dict[str, IQDataset], out_path: str | Path
 ) -> tuple[keras.Model, TrainedModel, int]:
-    """TF-MOT gradual magnitude pruning of the model at ``model_path`` to ``target`` (f_T).
+    """TF-MOT gradual magnitude pruning (``config.tfmot``) of the model at ``model_path`` to
+    ``target`` (f_T).
 
     Returns:
         ``(model, record, zeros in the pruned kernels)``.
     """
     from amc_tf.prune.tfmot import prune_magnitude
 
-    set_seed(seed)
+    settings = config.tfmot
+    set_seed(config.seed)
     train, val = parts["train"], stages.validation(parts)
     pruned = prune_magnitude(
         stages.load(model_path),

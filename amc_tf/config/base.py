@@ -1,4 +1,4 @@
-"""Typed, frozen configuration models and the YAML boundary (style habit 5).
+"""The pipeline base config, the tracking config and the YAML boundary (style habit 5).
 
 YAML files only supply values; every field is declared on a pydantic model with
 ``extra="forbid"`` and ``frozen=True``. :func:`load_config` turns any validation problem into one
@@ -8,30 +8,14 @@ starts.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from amc_tf.errors import ConfigError
-
-
-class Frozen(BaseModel):
-    """Base of every config model: immutable, unknown keys rejected."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
-
-    def config_hash(self) -> str:
-        """sha256 (first 16 hex digits) of the canonical JSON of this config."""
-        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
-
-    def flat(self, prefix: str = "") -> dict[str, Any]:
-        """Flatten to ``{"data.seed": 1, ...}`` (MLflow params)."""
-        return flatten(self.model_dump(mode="json"), prefix)
+from amc_tf.schema import Frozen
 
 
 class TrackingConfig(Frozen):
@@ -72,17 +56,6 @@ class PipelineBase(Frozen):
     def experiment(self) -> str:
         """The MLflow experiment (one per pipeline kind unless the config names one)."""
         return self.tracking.experiment or self.kind
-
-
-def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            out.update(flatten(value, name))
-    else:
-        out[prefix] = tree
-    return out
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -26,6 +26,7 @@ from typing import Any
 
 import amc_tf
 from amc_tf.errors import AmcError
+from amc_tf.results import PipelineResult
 
 DEFAULT_STORE_DIR = Path("mlruns")
 
@@ -168,6 +169,19 @@ class FlowRun:
     def elapsed(self) -> float:
         """Seconds since the run opened."""
         return time.perf_counter() - self.started
+
+    def result(self, kind: str, headline: dict[str, float], **fields: Any) -> PipelineResult:
+        """The flow's :class:`~amc_tf.results.PipelineResult` (``outputs=``, ``details=`` optional)."""
+        return PipelineResult(
+            kind=kind,
+            run_id=self.run_id,
+            experiment=self.experiment,
+            tracking_uri=self.tracking_uri,
+            output_dir=str(self.output_dir),
+            wall_seconds=self.elapsed(),
+            headline=headline,
+            **fields,
+        )
 
 
 @contextlib.contextmanager

@@ -53,38 +53,38 @@ def test_compress_flow_end_to_end(prefect_harness, tmp_path):
 
     cfg = _tiny_config(tmp_path)
     result = compress(cfg)
-    assert set(result["models"]) == {"teacher", "f_S", "f_D", "f_P", "f_T"}
-    rows = {r["model"]: r for r in result["size_table"]["rows"]}
+    assert set(result.outputs) == {"teacher", "f_S", "f_D", "f_P", "f_T"}
+    rows = {r["model"]: r for r in result.details["size_table"]["rows"]}
     assert set(rows) == {"f_S", "f_D", "f_P", "f_T"}
     assert rows["f_P"]["nonzero"] < rows["f_D"]["nonzero"]
     # Net-Trim zeroed exactly the kernel entries the size table no longer counts (bias may change too).
-    nt = result["nettrim"]
+    nt = result.details["nettrim"]
     assert rows["f_D"]["nonzero"] - rows["f_P"]["nonzero"] >= nt["weights"] - nt["nonzero"] - 256
-    assert 0.0 < result["nettrim"]["sparsity"] <= 1.0
-    assert all(0.0 <= a["accuracy"] <= 1.0 for a in result["accuracy"].values())
+    assert nt["sparsity"] == pytest.approx(1 - nt["nonzero"] / nt["weights"])
+    assert result.headline["gzip_ratio_fP_over_fS"] == pytest.approx(rows["f_P"]["gzip_bytes"] / rows["f_S"]["gzip_bytes"])
     client = MlflowClient()
     children = client.search_runs(
-        [mlflow.get_experiment_by_name(result["experiment"]).experiment_id],
-        filter_string=f"tags.mlflow.parentRunId = '{result['run_id']}'",
+        [mlflow.get_experiment_by_name(result.experiment).experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'",
     )
     names = {r.info.run_name for r in children}
     assert {"data", "teacher", "f_S", "distill", "nettrim", "tfmot", "export", "evaluate"} <= names
     registered = {m.name for m in client.search_registered_models()}
     assert {"compress_test-f_S", "compress_test-f_D", "compress_test-f_P", "compress_test-f_T"} <= registered
-    reports = json.loads((tmp_path / "artifacts" / result["run_id"] / "classification_reports.json").read_text())
+    reports = json.loads((tmp_path / "artifacts" / result.run_id / "classification_reports.json").read_text())
     assert set(reports["f_D"]["confusion_by_snr"]) == {"10", "18"}
     _check_models_take_raw_windows(cfg, result, {r.info.run_name: r for r in children})
 
 
-def _check_models_take_raw_windows(cfg: CompressConfig, result: dict, children: dict) -> None:
+def _check_models_take_raw_windows(cfg: CompressConfig, result, children: dict) -> None:
     """Each saved model scales its own input: on the raw test windows it scores what the flow reported."""
     from amc_tf.evaluation.metrics import predict_logits
     from amc_tf.models.input_scale import input_scale_of
     from amc_tf.models.registry import input_scale_for
     from amc_tf.runtime import keras
-    from flows.compress import _splits
+    from amc_tf.classifier.stages import splits as load_splits
 
-    splits = _splits(cfg, children["data"].data.tags["data_path"])
+    splits = load_splits(cfg.data, children["data"].data.tags["data_path"], cfg.seed)
     scale = input_scale_for(splits["train"].x)
     assert scale > 10  # RML2016-style L1-normalised windows are small
     for role in ("teacher", "f_S", "distill"):
@@ -92,12 +92,12 @@ def _check_models_take_raw_windows(cfg: CompressConfig, result: dict, children: 
     test = splits["test"]
     assert float(np.std(test.x)) < 0.1  # the windows the models see are raw
     at10 = test.snr == 10
-    rows = {r["model"]: r for r in result["size_table"]["rows"]}
-    for role, path in result["models"].items():
+    rows = {r["model"]: r for r in result.details["size_table"]["rows"]}
+    for role, path in result.outputs.items():
         model = keras.models.load_model(path, compile=False)
         assert input_scale_of(model) == pytest.approx(scale), role
         correct = predict_logits(model, test.x, cfg.evaluation.batch_size).argmax(axis=1) == test.y
-        assert float(np.mean(correct)) == result["accuracy"][role]["accuracy"], role
+        assert float(np.mean(correct)) == result.details["accuracy"][role]["accuracy"], role
         if role in rows:  # the TFLite file takes raw windows too (float32 rounding may flip a near tie)
             assert abs(rows[role]["accuracy"] - float(np.mean(correct[at10]))) <= 1.0 / at10.sum() + 1e-9, role
 

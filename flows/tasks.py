@@ -1,0 +1,35 @@
+"""Tasks shared by the classifier flows: the data stage and the logging of a trained model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import task
+
+from amc_tf.classifier import stages
+from amc_tf.classifier.figures import training_figures
+from amc_tf.classifier.results import DataResult, TrainedModel
+from amc_tf.tracking import runs
+
+
+@task(name="data")
+def data_task(config: Any, parent_run_id: str, progress: bool = True) -> DataResult:
+    """Generate (or reuse from the cache) the dataset of ``config.data``; log its size, manifest
+    and fingerprint in a child run."""
+    with runs.child_run("data", parent_run_id=parent_run_id):
+        data = stages.load_data(config.data, progress=progress)
+        runs.set_tags(data.tags())
+        runs.log_result(data)
+        runs.log_json(data.manifest, "data_manifest.json")
+        return data
+
+
+def log_trained(config: Any, model: Any, trained: TrainedModel, title: str) -> TrainedModel:
+    """In the active child run: the record's metrics, the training curves, and the model itself
+    (logged and registered as ``<config.name>-<role>`` when the config says so)."""
+    runs.log_result(trained)
+    if trained.fit is not None:
+        runs.log_history(trained.fit.history)
+        runs.log_figures(training_figures(trained.fit.history, title))
+    registered = f"{config.name}-{trained.model_name if trained.role == 'model' else trained.role}"
+    return trained.with_uri(runs.log_model(model, trained.role, config.tracking, registered))
