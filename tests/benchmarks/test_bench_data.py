@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-from amc_tf.benchmarks.data import bench_data
-from amc_tf.cli import app
+from amc_tf.benchmarks.data import bench_data, command
 from amc_tf.errors import ConfigError
 
 
@@ -24,7 +24,9 @@ def test_bench_data_reports_rate():
 
 def test_bench_data_command_writes_json(tmp_path):
     out = tmp_path / "bench.json"
-    res = CliRunner().invoke(app, ["bench", "data", "--out", str(out), "--n-windows", "10", "--family", "rml2018"])
+    app = typer.Typer()
+    app.command()(command)
+    res = CliRunner().invoke(app, ["--out", str(out), "--n-windows", "10", "--family", "rml2018"])
     assert res.exit_code == 0, res.output
     written = json.loads(out.read_text())
     assert written["n_windows"] == 24 * 26 and written["windows_per_s"] > 0 and written["family"] == "rml2018"
