@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from amc_tf.attacks import Budget, build_attack
-from amc_tf.attacks.art_baseline import build_art_attack
+from amc_tf.attacks.baselines.art import build_art_attack
 from amc_tf.attacks.budgets import Norm, audit
 from amc_tf.errors import AttackError, ModelError
 from amc_tf.runtime import keras

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-import numpy as np
 import pytest
 
+from amc_tf.attacks import ATTACKS
 from amc_tf.attacks.checks import sanity_checks
 from amc_tf.config.attack import RobustnessConfig
 from amc_tf.config.base import validate_config
@@ -17,19 +15,19 @@ from amc_tf.evaluation.robustness import RobustnessReport, evaluate_robustness
 from amc_tf.evaluation.robustness_plots import report_figures
 from amc_tf.runtime import keras, tf
 
-
-def _tiny():
-    spec = importlib.util.spec_from_file_location(
-        "amc_attack_tiny_eval", Path(__file__).parents[1] / "attacks" / "tiny.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-tiny = _tiny()
-
 CONFIG = {
+    "attacks": [
+        "fgm",
+        "fgsm",
+        {"name": "pgd_l2", "steps": 5},
+        {"name": "pgd_linf", "steps": 5},
+        "mifgsm",
+        "deepfool",
+        {"name": "uap_svd", "n_fit": 48, "draws": 2},
+        {"name": "uap_iterative", "n_fit": 48},
+        "noise_gaussian",
+        "noise_sign",
+    ],
     "pnr_db": [-12, -6, 0],
     "n_examples": 64,
     "batch_size": 64,
@@ -39,26 +37,22 @@ CONFIG = {
     "art_pnr_db": [-6],
     "breakdown_pnr_db": -6,
     "breakdown_n": 32,
-    "settings": {"pgd": {"steps": 5}, "uap": {"n_fit": 48, "draws": 2}},
 }
 
 
 @pytest.fixture(scope="module")
-def world():
-    ds = tiny.make_dataset()
-    return ds, tiny.train_tiny_model(ds)
-
-
-@pytest.fixture(scope="module")
-def report(world) -> RobustnessReport:
-    ds, model = world
-    return evaluate_robustness(model, ds, validate_config(RobustnessConfig, CONFIG))
+def report(tiny_model, tiny_data) -> RobustnessReport:
+    """The shared tiny model is only read (evaluate_robustness never trains)."""
+    weights = [w.copy() for w in tiny_model.get_weights()]
+    rep = evaluate_robustness(tiny_model, tiny_data, validate_config(RobustnessConfig, CONFIG), progress=False)
+    assert all((a == b).all() for a, b in zip(weights, tiny_model.get_weights()))
+    return rep
 
 
 def test_report_has_every_curve_within_budget(report):
     assert report.n_examples == 64 and report.snr_db == 10 and report.clean_accuracy > 0.9
     natives = {c.attack for c in report.curves if c.library == "native"}
-    assert natives == {a.value for a in RobustnessConfig().attacks}
+    assert natives == set(ATTACKS)
     assert {c.attack for c in report.curves if c.library == "art"} == {"fgsm", "pgd_l2", "deepfool"}
     assert report.audit_ok and not [w for w in report.warnings if "audit" in w]
     for c in report.curves:
@@ -75,7 +69,7 @@ def test_report_has_every_curve_within_budget(report):
 def test_worst_case_is_the_cascade(report):
     adversarial = [c for c in report.curves if c.library == "native" and c.attack in report.cascade_order]
     assert "noise_gaussian" not in report.cascade_order
-    for i, pnr in enumerate(report.pnr_db):
+    for i in range(len(report.pnr_db)):
         assert report.worst_case[i] <= min(c.accuracy[i] for c in adversarial) + 1e-12
         broken = sum(report.broken_by[i].values())
         assert report.worst_case[i] == pytest.approx(report.clean_accuracy - broken / report.n_examples)
@@ -87,7 +81,18 @@ def test_art_side_by_side_and_per_snr(report):
     assert by_art["fgsm"].art_accuracy == by_art["fgsm"].native_accuracy  # same algorithm, same budget
     assert by_art["fgsm"].art_seconds > 0 and by_art["fgsm"].native_seconds > 0
     assert [r.snr_db for r in report.per_snr] == [0, 10, 18]
-    assert all(set(r.accuracy) == {a.value for a in RobustnessConfig().attacks} for r in report.per_snr)
+    assert all(set(r.accuracy) == set(ATTACKS) for r in report.per_snr)
+    pgd = next(c for c in report.curves if c.library == "native" and c.attack == "pgd_l2")
+    assert pgd.settings["steps"] == 5  # the spec's settings reach the attack
+
+
+def test_art_baselines_run_with_their_twins_settings(report):
+    by_art = {c.art: c for c in report.comparisons}
+    assert by_art["pgd_l2"].native == "pgd_l2" and by_art["deepfool"].native == "deepfool"
+    art_pgd = next(c for c in report.curves if c.library == "art" and c.attack == "pgd_l2")
+    # like for like: the twin's steps, without random start (ART cannot draw one in per-example balls)
+    assert art_pgd.settings["steps"] == 5 and art_pgd.settings["random_start"] is False
+    assert art_pgd.settings["restarts"] == 1
 
 
 def test_report_serialises_and_plots(report, tmp_path):
@@ -108,8 +113,8 @@ def test_report_serialises_and_plots(report, tmp_path):
         assert (tmp_path / name).stat().st_size > 5000
 
 
-def test_bad_inputs_are_refused(world):
-    ds, model = world
+def test_bad_inputs_are_refused(tiny, tiny_data, tiny_model):
+    ds, model = tiny_data, tiny_model
     cfg = RobustnessConfig(attacks=["fgsm"], art_baselines=[], pnr_db=[0], breakdown_pnr_db=None, n_examples=8)
     with pytest.raises(DatasetError, match="no example at SNR"):
         evaluate_robustness(model, ds, cfg.model_copy(update={"snr_db": 7}))
@@ -127,15 +132,16 @@ def test_bad_inputs_are_refused(world):
         {"art_baselines": ["mifgsm"]},
         {"art_pnr_db": [5]},
         {"n_examples": 0},
-        {"settings": {"pgd": {"restarts": 2, "random_start": False}}},
+        {"attacks": [{"name": "pgd_l2", "restarts": 2, "random_start": False}]},
+        {"settings": {"pgd": {"steps": 5}}},
         {"pgd_steps": 3},
     ):
         with pytest.raises(ConfigError):
             validate_config(RobustnessConfig, bad)
 
 
-def test_sanity_checks_warn_about_probabilities_and_vanishing_gradients(world):
-    ds, _ = world
+def test_sanity_checks_warn_about_probabilities_and_vanishing_gradients(tiny_data):
+    ds = tiny_data
     x, y = ds.x[:32], ds.y[:32]
     inp = keras.Input((2, 32))
     hidden_softmax = keras.Model(
@@ -146,5 +152,5 @@ def test_sanity_checks_warn_about_probabilities_and_vanishing_gradients(world):
     assert any("vanishes" in n for n in sanity_checks(flat, x, y, 4, 32))
     cfg = RobustnessConfig(attacks=["fgsm"], art_baselines=[], pnr_db=[0], breakdown_pnr_db=None, n_examples=16)
     with pytest.warns(UserWarning, match="vanishes"):
-        rep = evaluate_robustness(flat, ds, cfg)
-    assert rep.warnings and np.isfinite(rep.clean_accuracy)
+        rep = evaluate_robustness(flat, ds, cfg, progress=False)
+    assert any("vanishes" in w for w in rep.warnings)
