@@ -13,16 +13,11 @@ DeepFool always gets ``nb_grads = nb_classes``: with a class subset ART 1.20.1 i
 by position in the subset and returns some examples unchanged (docs/notes/art-deepfool-nb-grads.md).
 MI-FGSM has no twin here: ART's ``MomentumIterativeMethod`` raises on TensorFlow (ART issue #2439).
 
-============  =======================================================================  ==============
-baseline      ART attack                                                               twin
-============  =======================================================================  ==============
-``fgm``       ``FastGradientMethod(norm=2)``                                           ``fgm``
-``fgsm``      ``FastGradientMethod(norm=inf)``                                         ``fgsm``
-``pgd_l2``    ``ProjectedGradientDescent(norm=2)`` (its TensorFlow-v2 path)            ``pgd_l2``
-``pgd_linf``  ``ProjectedGradientDescent(norm=inf)``                                   ``pgd_linf``
-``deepfool``  ``DeepFool(epsilon=overshoot, nb_grads=C)``, projected onto the budget   ``deepfool``
-``uap``       ``UniversalPerturbation(attacker="deepfool", norm=2)``                   ``uap_iterative``
-============  =======================================================================  ==============
+Baselines (twin in brackets): ``fgm``, ``fgsm`` — ``FastGradientMethod(norm=2 / inf)`` [same
+name]; ``pgd_l2``, ``pgd_linf`` — ``ProjectedGradientDescent`` (its TensorFlow-v2 path) [same
+name]; ``deepfool`` — ``DeepFool(epsilon=overshoot, nb_grads=C)``, projected onto the budget
+afterwards [``deepfool``]; ``uap`` — ``UniversalPerturbation(attacker="deepfool", norm=2)``
+[``uap_iterative``].
 """
 
 from __future__ import annotations
@@ -49,20 +44,15 @@ from amc_tf.runtime import keras
 
 @functools.cache
 def _art() -> dict[str, Any]:
-    """ART's classes, imported on first use (ART announces every backend it cannot find: silenced)."""
+    """ART's classes by name, imported on first use (its import warnings about missing backends silenced)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from art.attacks.evasion import DeepFool, FastGradientMethod, ProjectedGradientDescent, UniversalPerturbation
+        from art.attacks import evasion
         from art.estimators.classification import TensorFlowV2Classifier
 
     logging.getLogger("art").setLevel(logging.ERROR)  # e.g. DeepFool warns that clip_values is None, as intended
-    return {
-        "DeepFool": DeepFool,
-        "FastGradientMethod": FastGradientMethod,
-        "ProjectedGradientDescent": ProjectedGradientDescent,
-        "UniversalPerturbation": UniversalPerturbation,
-        "TensorFlowV2Classifier": TensorFlowV2Classifier,
-    }
+    names = ("DeepFool", "FastGradientMethod", "ProjectedGradientDescent", "UniversalPerturbation")
+    return {**{n: getattr(evasion, n) for n in names}, "TensorFlowV2Classifier": TensorFlowV2Classifier}
 
 
 def art_deepfool_nb_grads(n_classes: int) -> int:

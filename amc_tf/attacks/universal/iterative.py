@@ -26,11 +26,13 @@ MaxPasses = Annotated[int, Field(default=1, ge=1, le=1000)]
 
 
 class IterativeUniversalSettings(UniversalSettings):
-    """Attributes:
-    inner: The per-example attack: ``"deepfool"`` (minimal perturbation, overshoot 0.02) or
-        ``"fgm"`` (full radius).
-    delta: Stop at a fooling rate of ``1 - delta``.
-    max_passes: Passes over the fit data.
+    """Settings of :class:`IterativeUniversal`.
+
+    Attributes:
+        inner: The per-example attack: ``"deepfool"`` (minimal perturbation, overshoot 0.02) or
+            ``"fgm"`` (full radius).
+        delta: Stop at a fooling rate of ``1 - delta``.
+        max_passes: Passes over the fit data.
     """
 
     name: Literal["uap_iterative"] = "uap_iterative"

@@ -20,9 +20,11 @@ from amc_tf.runtime import rng as make_rng
 
 
 class SVDUniversalSettings(UniversalSettings):
-    """Attributes:
-    n_vectors: Examples whose normalised gradients are stacked (50 in the paper).
-    draws: Monte-Carlo draws of those examples; the most harmful vector is kept.
+    """Settings of :class:`SVDUniversal`.
+
+    Attributes:
+        n_vectors: Examples whose normalised gradients are stacked (50 in the paper).
+        draws: Monte-Carlo draws of those examples; the most harmful vector is kept.
     """
 
     name: Literal["uap_svd"] = "uap_svd"
