@@ -25,10 +25,10 @@ from pydantic import ConfigDict, Field, ValidationError
 
 from amc_tf.attacks.budgets import Budget, Norm
 from amc_tf.attacks.compiled import MICRO_BATCH, auto_micro_batch, logits_fn, parts_for
-from amc_tf.config.base import Frozen
 from amc_tf.errors import AttackError, ModelError
 from amc_tf.models.inference import predict_classes
 from amc_tf.runtime import keras
+from amc_tf.schema import Frozen
 
 _PROBABILITY_ACTIVATIONS = {"softmax", "sigmoid", "log_softmax"}
 
