@@ -1,9 +1,5 @@
-"""Flow ``mimo``: data → M1/M2 → adversarial training → attacks → transfer → sum SE.
-
-One MLflow parent run, a child run per stage. Each task opens its child run, calls one stage of
-:mod:`amc_tf.mimo.stages`, and logs the typed result it returns (metrics, JSON, figures).
-Datasets and model sets are cached by config and code, so a rerun skips finished work.
-"""
+"""Flow ``mimo``: data → M1/M2 → adversarial training → attacks → transfer → sum SE. Each task is a
+child run, one stage of :mod:`amc_tf.mimo.stages` and the logging of its typed result."""
 
 from __future__ import annotations
 

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import typer
 
-from amc_tf.benchmarks.mimo import command as _bench_mimo_command
 from amc_tf.config.base import load_config
 from amc_tf.config.mimo import GainsConfig, MimoPipelineConfig, precoder
 from amc_tf.errors import ConfigError
@@ -97,9 +96,3 @@ def margins_command(
     if out:
         write_json(out, result)
     typer.echo(json.dumps(result, indent=1))
-
-
-# Transitional aliases so that ``amc_tf/cli.py`` keeps working until it mounts ``app`` as ``mimo`` and
-# ``amc_tf.benchmarks.mimo.command`` as ``bench mimo``; delete them together with that change.
-mimo_app = app
-bench_command = _bench_mimo_command

@@ -174,7 +174,8 @@ class MimoDataConfig(Frozen):
         test_setups: N2 (500 in the paper).
         shard_size: Setups per ``.npz`` shard (the unit of parallelism and of resume).
         workers: Worker processes (1 = in-process).
-        cache_dir: Datasets are cached under ``cache_dir/<config hash>/<split>``.
+        cache_dir: Datasets and model sets are cached here, one entry per config and code
+            (:mod:`amc_tf.cache`; e.g. ``mimo-train-<spec hash>-<code digest>``).
     """
 
     train_setups: int = Field(default=329_000, ge=1)

@@ -45,16 +45,14 @@ from amc_tf.progress import Progress
 FORMAT = "amc-tf-mimo-v1"
 
 #: Modules whose source determines a dataset's content (the simulator and this module).
-DATASET_CODE: tuple[str, ...] = tuple(
-    f"amc_tf.mimo.{name}"
-    for name in ("geometry", "correlation", "channels", "gains", "toeplitz", "power", "simulate", "dataset")
-)
+_SIMULATOR = ("geometry", "correlation", "channels", "gains", "toeplitz", "power", "simulate", "dataset")
+DATASET_CODE: tuple[str, ...] = tuple(f"amc_tf.mimo.{name}" for name in _SIMULATOR)
 
 #: Written last: a dataset directory is complete once it exists.
 MANIFEST = "manifest.json"
 
-# Workers only run NumPy. "fork" starts them instantly and needs no ``if __name__ == "__main__"``
-# guard in the caller's script; "spawn" (elsewhere) re-imports TensorFlow in every worker (~10 s).
+# Workers only run NumPy: "fork" starts them at once and needs no ``__main__`` guard in the caller;
+# "spawn" (elsewhere) re-imports TensorFlow in every worker.
 _START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
@@ -176,8 +174,7 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
     done_setups = spec.n_setups - sum(spec.shard_setups(i) for i in todo)
     if todo:
         label = f"mimo {spec.split}" + (f" (resumed after {done_setups} setups)" if done_setups else "")
-        bar = Progress(label, spec.n_setups - done_setups, enabled=progress, unit="setups")
-        try:
+        with Progress(label, spec.n_setups - done_setups, enabled=progress, unit="setups") as bar:
             if workers <= 1:
                 for i in todo:
                     generate_shard(spec_json, i, str(out))
@@ -189,8 +186,6 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
                     for fut in cf.as_completed(futures):
                         fut.result()
                         bar.update(spec.shard_setups(futures[fut]))
-        finally:
-            bar.close()
     _write_manifest(out, spec)
     return out
 
@@ -290,11 +285,8 @@ def _write_manifest(root: Path, spec: DatasetSpec) -> None:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _validate(arrays: dict[str, np.ndarray], spec: DatasetSpec) -> None:

@@ -82,7 +82,7 @@ def train_standard(config: MimoPipelineConfig, train: SplitData) -> ModelSet:
         return _report(_cached(out, "standard"))
     data = ds_mod.load(train.path)
     x = data.features()
-    tr, va = split_indices(len(data), config.train.val_fraction, config.seed)
+    train_idx, val_idx = split_indices(len(data), config.train.val_fraction, config.seed)
     models, info = {}, {}
     start = time.perf_counter()
     for prec in config.gains.precoders:
@@ -91,12 +91,12 @@ def train_standard(config: MimoPipelineConfig, train: SplitData) -> ModelSet:
                 key = ModelKey(arch, prec, cell)
                 y = data.targets(prec, cell)
                 models[key], hist = train_cell_model(
-                    arch, x[tr], y[tr], x[va], y[va], config.train, seed=config.seed + cell
+                    arch, x[train_idx], y[train_idx], x[val_idx], y[val_idx], config.train, seed=config.seed + cell
                 )
                 info[key.name] = {"epochs": hist["epochs"], "best_val_loss": hist["best_val_loss"]}
     seconds = time.perf_counter() - start
-    save_models(models, out, {"models": info, "seconds": seconds, "n_train": int(len(tr)), "n_val": int(len(va))})
-    return _report(ModelSet("standard", str(out), False, info, seconds, int(len(tr)), int(len(va))))
+    save_models(models, out, {"models": info, "seconds": seconds, "n_train": len(train_idx), "n_val": len(val_idx)})
+    return _report(ModelSet("standard", str(out), False, info, seconds, len(train_idx), len(val_idx)))
 
 
 def train_robust(config: MimoPipelineConfig, train: SplitData, standard: ModelSet) -> ModelSet:
@@ -106,7 +106,7 @@ def train_robust(config: MimoPipelineConfig, train: SplitData, standard: ModelSe
         return _report(_cached(out, "adversarial"))
     data = ds_mod.load(train.path)
     x = data.features()
-    tr, va = split_indices(len(data), config.train.val_fraction, config.seed)
+    train_idx, val_idx = split_indices(len(data), config.train.val_fraction, config.seed)
     models, info = {}, {}
     start = time.perf_counter()
     for key, model in sorted(load_models(standard.path).items(), key=lambda kv: kv[0].name):
@@ -114,10 +114,10 @@ def train_robust(config: MimoPipelineConfig, train: SplitData, standard: ModelSe
         models[key], hist = adversarial_train(
             model,
             key.arch,
-            x[tr],
-            y[tr],
-            x[va],
-            y[va],
+            x[train_idx],
+            y[train_idx],
+            x[val_idx],
+            y[val_idx],
             config.train,
             config.adversarial,
             config.attack,
