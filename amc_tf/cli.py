@@ -20,7 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(pipelines.app)
 app.add_typer(data.app, name="data")
-app.add_typer(getattr(mimo, "app", None) or mimo.mimo_app, name="mimo")  # TEMP until the mimo app lands
+app.add_typer(mimo.app, name="mimo")
 app.add_typer(bench.app, name="bench")
 
 

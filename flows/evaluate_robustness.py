@@ -20,7 +20,7 @@ from amc_tf.evaluation.robustness_report import RobustnessReport
 from amc_tf.progress import say
 from amc_tf.results import PipelineResult
 from amc_tf.runtime import set_seed
-from amc_tf.tracking import runs
+from amc_tf.tracking import models, runs
 from flows.tasks import data_task
 
 CONFIG = EvaluateRobustnessConfig
@@ -32,10 +32,10 @@ def robustness_task(
 ) -> RobustnessReport:
     """Attack the model; log the report (metrics, per-PNR series, JSON, figures) in a child run."""
     set_seed(config.seed)
-    model = runs.load_keras_model(config.model_uri)
+    model = models.load_keras_model(config.model_uri)
     ds = stages.evaluation_split(config.data, data.path, config.split, config.seed)
     with runs.child_run("robustness", parent_run_id=parent_run_id, tags={"model_uri": config.model_uri}):
-        report = robustness.evaluate_robustness(model, ds, config.robustness, log=lambda line: say("robustness", line))
+        report = robustness.evaluate_robustness(model, ds, config.robustness)
         runs.log_result(report, "robustness_report.json")
         for step, values in report.curve_series().items():
             runs.log_metrics(values, step=step)

@@ -13,6 +13,7 @@ from amc_tf.mimo.model_sets import load_models
 from amc_tf.mimo.plots import plot_margins, plot_success_rates, plot_sum_se_cdf, plot_transfer
 from amc_tf.mimo.stage_results import AttackSweeps, Datasets, Margins, ModelSet, SumSE, TransferResult
 from amc_tf.results import PipelineResult
+from amc_tf.tracking import models as tracked_models
 from amc_tf.tracking import runs
 
 CONFIG = MimoPipelineConfig
@@ -91,9 +92,9 @@ def _log_model_set(config: MimoPipelineConfig, result: ModelSet, alias: str | No
         runs.log_artifact(path, f"models/{result.training}")
     if alias and config.tracking.log_models:
         for key, model in sorted(load_models(result.path).items(), key=lambda kv: kv[0].name):
-            uri = runs.log_keras_model(model, key.name)
+            uri = tracked_models.log_keras_model(model, key.name)
             if config.tracking.register_models:
-                runs.register_model(uri, f"{config.name}-{key.name}", alias=alias)
+                tracked_models.register_model(uri, f"{config.name}-{key.name}", alias=alias)
     return result
 
 

@@ -9,7 +9,7 @@ from prefect import task
 from amc_tf.classifier import stages
 from amc_tf.classifier.figures import training_figures
 from amc_tf.classifier.results import DataResult, TrainedModel
-from amc_tf.tracking import runs
+from amc_tf.tracking import models, runs
 
 
 @task(name="data")
@@ -32,4 +32,4 @@ def log_trained(config: Any, model: Any, trained: TrainedModel, title: str) -> T
         runs.log_history(trained.fit.history)
         runs.log_figures(training_figures(trained.fit.history, title))
     registered = f"{config.name}-{trained.model_name if trained.role == 'model' else trained.role}"
-    return trained.with_uri(runs.log_model(model, trained.role, config.tracking, registered))
+    return trained.with_uri(models.log_model(model, trained.role, config.tracking, registered))

@@ -7,6 +7,7 @@ The ``prefect_harness`` fixture starts ONE temporary Prefect server for the whol
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import sys
 import tempfile
@@ -24,6 +25,41 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest  # noqa: E402
 
 import amc_tf  # noqa: E402,F401  (Keras flavour before anything imports TF)
+
+
+def _load_tiny():
+    spec = importlib.util.spec_from_file_location("amc_tf_tests_tiny", Path(__file__).with_name("tiny.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_TINY = _load_tiny()
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    """The tiny I/Q world (``tests/tiny.py``): dataset and model builders, ``accuracy``."""
+    return _TINY
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    """4 classes x 3 SNRs x 150 windows of 32 samples."""
+    return _TINY.make_dataset()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_data):
+    """The small logits classifier trained once per test run on ``tiny_data``. Tests must not
+    change its weights (copy it with ``keras.models.clone_model`` first)."""
+    return _TINY.train_tiny_model(tiny_data)
+
+
+@pytest.fixture(scope="session")
+def snr10(tiny_data):
+    """The 10 dB examples of ``tiny_data`` (the papers' operating point), at most 200."""
+    return tiny_data.select(snrs=[10]).subset(slice(0, 200))
 
 
 @pytest.fixture(scope="session")
@@ -75,7 +111,7 @@ def mlflow_store(tmp_path, monkeypatch) -> str:
     """A fresh sqlite MLflow store for one test; returns its URI."""
     uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    from amc_tf.tracking.runs import configure
+    from amc_tf.tracking.store import configure
 
     configure(uri)
     return uri

@@ -194,7 +194,7 @@ def bench_attacks(
     return result
 
 
-def attacks_command(
+def command(
     out: Annotated[Path, typer.Option("--out", help="JSON file to write.")],
     n: Annotated[int, typer.Option("--n", help="Examples for FGSM and PGD.")] = 256,
     batch_size: Annotated[int, typer.Option("--batch-size", help="Batch size of both libraries.")] = 256,

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import typer
 
-from amc_tf.benchmarks import attacks, data, mimo, nettrim
+from amc_tf.benchmarks import attacks, data, mimo, mimo_stages, nettrim
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
 app.command("data")(data.command)
 app.command("nettrim")(nettrim.command)
-app.command("attacks")(attacks.attacks_command)
-app.command("mimo")(
-    getattr(mimo, "command", None) or __import__("amc_tf.commands.mimo", fromlist=["x"]).bench_command
-)  # TEMP
+app.command("attacks")(attacks.command)
+app.command("mimo")(mimo.command)
+app.command("mimo-stages")(mimo_stages.command)

@@ -15,7 +15,7 @@ app = typer.Typer()
 
 def _report(result) -> None:
     """Print a flow's result summary, its MLflow run and the ``mlflow ui`` command that shows it."""
-    from amc_tf.tracking.runs import ui_command
+    from amc_tf.tracking.store import ui_command
 
     summary = {k: v for k, v in result.to_json().items() if k != "details"}
     typer.echo(json.dumps(summary, indent=2, default=str))

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.errors import ConfigError
+from amc_tf.models.mimo_dnn import Arch
 
 
 class Precoder(str, Enum):
@@ -54,13 +55,6 @@ class Normalisation(str, Enum):
 
     INSTANTANEOUS = "instantaneous"
     AVERAGE = "average"
-
-
-class Arch(str, Enum):
-    """The two seed-table regressors (D7)."""
-
-    M1 = "M1"
-    M2 = "M2"
 
 
 class CellAttackName(str, Enum):

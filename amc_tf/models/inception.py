@@ -13,8 +13,8 @@ so this module is a documented interpretation whose only hard target is the quot
   concatenated on the channel axis (GoogLeNet's pattern): 1×1; 1×1 reduce → 1×3; 1×1 reduce →
   1×8 (West & O'Shea's filter length 8, per the rfml author's note); 1×3 max-pool → 1×1
   projection. Every convolution is Conv → BatchNorm → ReLU (BatchNorm momentum 0.9 rather than
-  Keras' 0.99, so the inference statistics settle within the few hundred steps of a CPU run). Widths 32 / 48→64 / 16→32 / 32 give
-  160 output channels.
+  Keras' 0.99, so the inference statistics settle within the few hundred steps of a CPU run).
+  Widths 32 / 48→64 / 16→32 / 32 give 160 output channels.
 * Conv2D 160 (2×1, "valid") merges the I and Q rows (VT-CNN2's second layer does the same with a
   2×3 kernel), then one more Inception module on the ``[1, L]`` sequence.
 * Flatten (``L × 160`` = 20,480 features for L = 128) → Dropout 0.5 → Dense ``dense_units`` ReLU →

@@ -1,21 +1,18 @@
-"""MLflow helpers: the only module that talks to MLflow (design D5).
+"""MLflow runs (design D5): one parent run per flow run, a nested child run per stage, and the
+logging of what a stage returns.
 
-One parent run per flow run, a nested child run per stage. The parent carries the flattened typed
-config as params and tags with the git commit, config hash, code version, data fingerprint and
-Prefect flow-run id; reports go as JSON + PNG artifacts and models through
-``mlflow.tensorflow`` (``mlflow.keras`` is Keras-3 only).
+The parent carries the flattened typed config as params and tags with the git commit, config
+hash, code version, data fingerprint and Prefect flow-run id; typed results go in as metrics and
+JSON artifacts, figures as PNG.
 
-The default store is ``sqlite:///mlruns/mlflow.db`` with artifacts under ``./mlruns/artifacts``
-(MLflow 3.17's plain file store is deprecated and refuses to start without an opt-in), unless
-``MLFLOW_TRACKING_URI`` or the config says otherwise. The URI is set once, at the edge, by
-:func:`configure`.
+The store is chosen by :mod:`amc_tf.tracking.store`; models are logged and loaded by
+:mod:`amc_tf.tracking.models`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import re
 import subprocess
 import tempfile
@@ -25,52 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import amc_tf
-from amc_tf.errors import AmcError
 from amc_tf.results import PipelineResult
-
-DEFAULT_STORE_DIR = Path("mlruns")
-
-# Requirements recorded with each logged model. Passing them explicitly avoids ~10 s of
-# requirement inference per call (design §4).
-MODEL_PIP_REQUIREMENTS = ["tensorflow==2.21.0", "tf-keras==2.21.0", "numpy<2.5"]
-
-
-def _mlflow():
-    import mlflow
-
-    return mlflow
-
-
-def default_uri() -> str:
-    return f"sqlite:///{DEFAULT_STORE_DIR.as_posix()}/mlflow.db"
-
-
-def configure(uri: str | None = None) -> str:
-    """Point MLflow at ``uri`` (else ``$MLFLOW_TRACKING_URI``, else the embedded store); return it."""
-    mlflow = _mlflow()
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or default_uri()
-    match = re.match(r"^sqlite:///(.+)$", uri)
-    if match:
-        Path(match.group(1)).parent.mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(uri)
-    return uri
-
-
-def artifact_root(uri: str) -> str | None:
-    """Artifact location for new experiments in a local sqlite store (beside the database)."""
-    match = re.match(r"^sqlite:///(.+)$", uri)
-    if not match:
-        return None
-    return (Path(match.group(1)).resolve().parent / "artifacts").as_uri()
-
-
-def ensure_experiment(name: str) -> str:
-    """Return the id of experiment ``name``, creating it (artifacts beside the sqlite store)."""
-    mlflow = _mlflow()
-    exp = mlflow.get_experiment_by_name(name)
-    if exp is not None:
-        return exp.experiment_id
-    return mlflow.create_experiment(name, artifact_location=artifact_root(mlflow.get_tracking_uri()))
+from amc_tf.tracking.store import _mlflow, configure, ensure_experiment
 
 
 def git_commit() -> str:
@@ -311,27 +264,6 @@ def log_artifact(path: str | Path, artifact_path: str | None = None) -> None:
     _mlflow().log_artifact(str(path), artifact_path=artifact_path)
 
 
-def log_keras_model(model: Any, name: str) -> str:
-    """Log a tf_keras model with ``mlflow.tensorflow``; return its model URI."""
-    import mlflow.tensorflow
-
-    info = mlflow.tensorflow.log_model(model, name=name, pip_requirements=MODEL_PIP_REQUIREMENTS)
-    return info.model_uri
-
-
-def log_model(model: Any, artifact: str, tracking: Any, registered_name: str, *, alias: str = "candidate") -> str | None:
-    """Log ``model`` in the active run as ``artifact`` (if ``tracking.log_models``), tag the run
-    with its ``model_uri`` and register it under ``registered_name`` with ``alias`` (if
-    ``tracking.register_models``). Returns the model URI, or None when models are not logged."""
-    if not tracking.log_models:
-        return None
-    uri = log_keras_model(model, artifact)
-    set_tags({"model_uri": uri})
-    if tracking.register_models:
-        register_model(uri, registered_name, alias=alias)
-    return uri
-
-
 def log_history(history: dict[str, list[float]]) -> None:
     """Log a Keras training history as per-epoch metrics (step = epoch)."""
     for epoch in range(len(next(iter(history.values()), []))):
@@ -342,82 +274,3 @@ def log_figures(figures: dict[str, Any]) -> None:
     """Log ``{artifact file: matplotlib figure}`` as PNG artifacts (each figure is closed)."""
     for name, fig in figures.items():
         log_figure(fig, name)
-
-
-def register_model(model_uri: str, name: str, alias: str | None = None) -> int:
-    """Register ``model_uri`` under ``name`` (optionally with an alias); return the version."""
-    mlflow = _mlflow()
-    version = mlflow.register_model(model_uri, name)
-    if alias:
-        from mlflow import MlflowClient
-
-        MlflowClient().set_registered_model_alias(name, alias, version.version)
-    return int(version.version)
-
-
-_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
-
-
-def resolve_model_uri(uri_or_run_id: str, artifact: str = "model") -> str:
-    """Accept a model URI (``runs:/``, ``models:/``, a path) or a bare run id.
-
-    A run id resolves to the model its flow recorded: the run's ``model_uri`` tag (set on the
-    parent run of ``train_classifier`` and on every stage that logs a model), else the tag of its
-    only child run that has one; a parent with several (the ``compress`` flow's teacher, f_S, ...)
-    must be given the child's run id or the model URI. Runs without any fall back to
-    ``runs:/<id>/<artifact>``.
-
-    Raises:
-        AmcError: several child runs logged a model, so the run id is ambiguous.
-    """
-    if not _RUN_ID.match(uri_or_run_id):
-        return uri_or_run_id
-    fallback = f"runs:/{uri_or_run_id}/{artifact}"
-    mlflow = _mlflow()
-    try:
-        run = mlflow.get_run(uri_or_run_id)
-    except Exception:  # unknown run: let the loader report the URI it tried
-        return fallback
-    if run.data.tags.get("model_uri"):
-        return run.data.tags["model_uri"]
-    children = mlflow.search_runs(
-        experiment_ids=[run.info.experiment_id],
-        filter_string=f"tags.mlflow.parentRunId = '{uri_or_run_id}'",
-        output_format="list",
-    )
-    found = {c.info.run_name: c.data.tags["model_uri"] for c in children if c.data.tags.get("model_uri")}
-    if len(found) > 1:
-        listing = ", ".join(f"{name}: {uri}" for name, uri in sorted(found.items()))
-        raise AmcError(f"run {uri_or_run_id} logged several models ({listing}); pass one of these URIs")
-    return next(iter(found.values()), fallback)
-
-
-def load_keras_model(uri_or_run_id: str, artifact: str = "model") -> Any:
-    """Load a tf_keras model logged by :func:`log_keras_model`.
-
-    Raises:
-        AmcError: the URI cannot be resolved or holds no Keras model.
-    """
-    import mlflow.tensorflow
-
-    uri = resolve_model_uri(uri_or_run_id, artifact)
-    try:
-        return mlflow.tensorflow.load_model(uri)
-    except Exception as err:  # MlflowException, OSError, ...
-        raise AmcError(f"cannot load a Keras model from {uri!r}: {err}") from None
-
-
-def ui_command(uri: str) -> str:
-    """The exact ``mlflow ui`` command that shows the runs stored at ``uri`` (loopback only, one
-    worker, no background job processes; design §4)."""
-    import sys
-
-    exe = Path(sys.executable).with_name("mlflow")
-    mlflow_bin = str(exe) if exe.exists() else "mlflow"
-    match = re.match(r"^sqlite:///(.+)$", uri)
-    if match:  # absolute, so the command works from any directory
-        uri = f"sqlite:///{Path(match.group(1)).resolve()}"
-    return (
-        f"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {mlflow_bin} ui --backend-store-uri {uri} "
-        "--host 127.0.0.1 --port 5000 --workers 1"
-    )

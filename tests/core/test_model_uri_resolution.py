@@ -6,7 +6,7 @@ import mlflow
 import pytest
 
 from amc_tf.errors import AmcError
-from amc_tf.tracking.runs import resolve_model_uri
+from amc_tf.tracking.models import resolve_model_uri
 
 
 def _run(tags: dict[str, str] | None = None, parent: str | None = None) -> str:

@@ -61,7 +61,9 @@ def test_compress_flow_end_to_end(prefect_harness, tmp_path):
     nt = result.details["nettrim"]
     assert rows["f_D"]["nonzero"] - rows["f_P"]["nonzero"] >= nt["weights"] - nt["nonzero"] - 256
     assert nt["sparsity"] == pytest.approx(1 - nt["nonzero"] / nt["weights"])
-    assert result.headline["gzip_ratio_fP_over_fS"] == pytest.approx(rows["f_P"]["gzip_bytes"] / rows["f_S"]["gzip_bytes"])
+    assert result.headline["gzip_ratio_fP_over_fS"] == pytest.approx(
+        rows["f_P"]["gzip_bytes"] / rows["f_S"]["gzip_bytes"]
+    )
     client = MlflowClient()
     children = client.search_runs(
         [mlflow.get_experiment_by_name(result.experiment).experiment_id],
@@ -78,11 +80,11 @@ def test_compress_flow_end_to_end(prefect_harness, tmp_path):
 
 def _check_models_take_raw_windows(cfg: CompressConfig, result, children: dict) -> None:
     """Each saved model scales its own input: on the raw test windows it scores what the flow reported."""
+    from amc_tf.classifier.stages import splits as load_splits
     from amc_tf.evaluation.metrics import predict_logits
     from amc_tf.models.input_scale import input_scale_of
     from amc_tf.models.registry import input_scale_for
     from amc_tf.runtime import keras
-    from amc_tf.classifier.stages import splits as load_splits
 
     splits = load_splits(cfg.data, children["data"].data.tags["data_path"], cfg.seed)
     scale = input_scale_for(splits["train"].x)

@@ -3,7 +3,6 @@ metrics (native and ART), the JSON report and the figures in MLflow."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -12,29 +11,19 @@ from amc_tf.config.classifier import EvaluateRobustnessConfig
 from amc_tf.data.dataset import save_dataset
 
 
-def _tiny():
-    spec = importlib.util.spec_from_file_location(
-        "amc_attack_tiny_flow", Path(__file__).parents[1] / "attacks" / "tiny.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_flow_records_the_robustness_report(prefect_harness, mlflow_store, tmp_path):
+def test_flow_records_the_robustness_report(prefect_harness, mlflow_store, tmp_path, tiny):
     import mlflow
     from mlflow import MlflowClient
 
-    from amc_tf.tracking import runs
+    from amc_tf.tracking import models
     from flows.evaluate_robustness import evaluate_robustness
 
-    tiny = _tiny()
     ds = tiny.make_dataset(n_per_cell=100, snrs=(0, 10))
     data_path = save_dataset(ds, tmp_path / "tiny.npz")
     model = tiny.train_tiny_model(ds)
     mlflow.set_experiment("tiny-train")
     with mlflow.start_run() as train_run:
-        runs.log_keras_model(model, "model")
+        models.log_keras_model(model, "model")
     cfg = validate_config(
         EvaluateRobustnessConfig,
         {
@@ -43,25 +32,30 @@ def test_flow_records_the_robustness_report(prefect_harness, mlflow_store, tmp_p
             "model_uri": train_run.info.run_id,
             "data": {"path": str(data_path), "split": {"train": 0.5, "val": 0.0, "test": 0.5}},
             "robustness": {
-                "attacks": ["fgsm", "pgd_l2", "deepfool", "uap_svd", "noise_gaussian"],
+                "attacks": [
+                    "fgsm",
+                    {"name": "pgd_l2", "steps": 3},
+                    "deepfool",
+                    {"name": "uap_svd", "n_fit": 32, "draws": 1},
+                    "noise_gaussian",
+                ],
                 "art_baselines": ["fgsm", "pgd_l2"],
                 "pnr_db": [-12, -6, 0],
                 "n_examples": 48,
                 "batch_size": 48,
                 "art_max_examples": 24,
                 "breakdown_n": 24,
-                "settings": {"pgd": {"steps": 3}, "uap": {"n_fit": 32, "draws": 1}},
             },
             "tracking": {"experiment": "tiny-robustness"},
             "output_dir": str(tmp_path / "out"),
         },
     )
     result = evaluate_robustness(cfg)
-    assert result["audit_ok"] and result["clean_accuracy"] > 0.8
-    assert result["worst_case"][0.0] < result["worst_case"][-12.0]
+    assert result.headline["audit_ok"] == 1.0 and result.headline["clean_accuracy"] > 0.8
+    assert result.details["worst_case"][0.0] < result.details["worst_case"][-12.0]
 
     client = MlflowClient()
-    parent = client.get_run(result["run_id"])
+    parent = client.get_run(result.run_id)
     assert parent.info.status == "FINISHED"
     assert parent.data.tags["model_uri"] == train_run.info.run_id and parent.data.tags["data_fingerprint"]
     assert parent.data.params["robustness.snr_db"] == "10"
@@ -84,7 +78,7 @@ def test_flow_records_the_robustness_report(prefect_harness, mlflow_store, tmp_p
         "robustness_per_snr.png",
         "robustness_timing.png",
     } <= files
-    report = json.loads(Path(result["report_path"]).read_text())
+    report = json.loads(Path(result.outputs["report_path"]).read_text())
     assert {(c["attack"], c["library"]) for c in report["curves"]} >= {
         ("fgsm", "native"),
         ("fgsm", "art"),
