@@ -110,25 +110,17 @@ def mimo(config: MimoPipelineConfig) -> PipelineResult:
         transfer = transfer_task(config, data, standard, run.run_id)
         sum_se = sumse_task(config, data, standard, robust, run.run_id)
         runs.log_metrics(sweeps.metrics())
-        return PipelineResult(
-            kind=config.kind,
-            run_id=run.run_id,
-            experiment=run.experiment,
-            tracking_uri=run.tracking_uri,
-            output_dir=str(run.output_dir),
-            wall_seconds=run.elapsed(),
-            headline=sweeps.metrics(),
-            outputs={
-                "train_data": data.train.path,
-                "test_data": data.test.path,
-                "standard_models": standard.path,
-                "adversarial_models": robust.path if robust else None,
-            },
-            details={
-                "data": data.to_json(),
-                "robustness": sweeps.to_json(),
-                "margins": margins.metrics(),
-                "transfer": transfer.to_json(),
-                "sum_se": sum_se.summary,
-            },
-        )
+    outputs = {
+        "train_data": data.train.path,
+        "test_data": data.test.path,
+        "standard_models": standard.path,
+        "adversarial_models": robust.path if robust else None,
+    }
+    details = {
+        "data": data.to_json(),
+        "robustness": sweeps.to_json(),
+        "margins": margins.metrics(),
+        "transfer": transfer.to_json(),
+        "sum_se": sum_se.summary,
+    }
+    return run.result(config.kind, sweeps.metrics(), outputs=outputs, details=details)

@@ -51,7 +51,7 @@ def test_bench_mimo_stages_times_every_stage(tmp_path):
     assert {"mr closed form", "solver (max-product, batched)"} <= set(data["stages"])
     assert {label for _, _, label in MR_PARTS} <= set(data["mr_parts"])
     rows = [*data["stages"].values(), *data["mr_parts"].values()]
-    assert all(row["cpu_s"] >= 0 and row["wall_s"] >= 0 for row in rows)
+    assert all(row["wall_s"] > 0 for row in rows)  # every stage and part was timed (ran at least once)
     assert data["total"]["setups_per_cpu_s"] > 0
     # the timing wrappers are gone afterwards: the library functions are the originals again
     from amc_tf.mimo import toeplitz

@@ -30,5 +30,5 @@ def test_margins_command_prints_the_margins_of_the_cached_models(tmp_path):
     assert {"config", "headline", "optimal", "margins", "wide"} <= set(data)
     assert set(data["margins"]["MR"]["M1"]) == {"standard"}
     assert data["wide"]["MR"]["M1"]["standard"]["eps_m"] == [1.0, 10.0]
-    assert 0.0 <= data["headline"]["MR_optimal_at_pmax"] <= 1.0
+    assert data["headline"]["MR_optimal_at_pmax"] == data["optimal"]["MR"]["at_pmax"]
     assert "MR_M1_standard_median_margin_mw" in data["headline"]

@@ -146,7 +146,8 @@ def test_adversarial_training_and_transfer(trained_m1, power_data):
     from amc_tf.mimo.robustness import success_rate
 
     assert table["std"]["std"][0] == pytest.approx(success_rate({0: model}, x, white, pmax)["success"])
-    assert all(0.0 <= table[s][t][0] <= 1.0 for s in table for t in table[s])
+    # every cell of the matrix counts successes over the same 120 setups of one cell
+    assert all(abs(table[s][t][0] * 120 - round(table[s][t][0] * 120)) < 1e-9 for s in table for t in table[s])
 
 
 def test_rescaling_enforces_the_budget():
