@@ -30,8 +30,7 @@ def run_command(
     config: Path = typer.Argument(..., help="Pipeline YAML (its 'kind' picks the flow), e.g. configs/quickstart.yaml"),
     set_: list[str] = typer.Option(None, "--set", help="Override a config value, e.g. --set train.max_minutes=60"),
 ) -> None:
-    """Run the flow configured by CONFIG without a Prefect server; print the MLflow run id and
-    the exact `mlflow ui` command that shows it."""
+    """Run the flow of CONFIG (no Prefect server needed); print its MLflow run id and how to see it."""
     import flows
     from amc_tf.config.pipelines import load_pipeline
 
@@ -49,8 +48,7 @@ def attack_command(
     ),
     set_: list[str] = typer.Option(None, "--set", help="Override a config value, e.g. --set robustness.n_examples=256"),
 ) -> None:
-    """Attack a trained classifier (native attacks and ART baselines over a PNR grid) and record
-    the robustness report in MLflow; prints the run id and how to see it."""
+    """Attack a trained classifier (native and ART, over a PNR grid); record the report in MLflow."""
     import flows
     from amc_tf.config.base import validate_config
     from amc_tf.config.classifier import EvaluateRobustnessConfig
