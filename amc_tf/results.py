@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from amc_tf.schema import flatten
+
 
 def jsonable(value: Any) -> Any:
     """``value`` with dataclasses, numpy values, enums and paths turned into JSON types."""
@@ -45,16 +47,12 @@ def jsonable(value: Any) -> Any:
 
 def flat_metrics(tree: Any, prefix: str = "") -> dict[str, float]:
     """Every finite number in a nested mapping as ``{"a_b_c": value}`` (booleans as 0/1)."""
-    out: dict[str, float] = {}
-    if isinstance(tree, dict):
-        for key, value in tree.items():
-            name = f"{prefix}_{key}" if prefix else str(key)
-            out.update(flat_metrics(value, name))
-    elif isinstance(tree, (bool, np.bool_)):
-        out[prefix] = float(tree)
-    elif isinstance(tree, (int, float, np.integer, np.floating)) and math.isfinite(float(tree)):
-        out[prefix] = float(tree)
-    return out
+    return {key: float(value) for key, value in flatten(tree, prefix, sep="_").items() if _finite_number(value)}
+
+
+def _finite_number(value: Any) -> bool:
+    numeric = isinstance(value, (bool, int, float, np.integer, np.floating, np.bool_))
+    return numeric and math.isfinite(float(value))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,12 +65,8 @@ class Result:
 
     def metrics(self) -> dict[str, float]:
         """Flat numeric metrics: every top-level number or boolean field (override for more)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, (bool, int, float, np.integer, np.floating, np.bool_)) and math.isfinite(float(value)):
-                out[f.name] = float(value)
-        return out
+        values = ((f.name, getattr(self, f.name)) for f in dataclasses.fields(self))
+        return {name: float(value) for name, value in values if _finite_number(value)}
 
 
 @dataclasses.dataclass(frozen=True)

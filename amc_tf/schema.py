@@ -29,12 +29,13 @@ class Frozen(BaseModel):
         return flatten(self.model_dump(mode="json"), prefix)
 
 
-def flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(tree: Any, prefix: str = "", sep: str = ".") -> dict[str, Any]:
+    """The leaves of a nested mapping as ``{"a.b.c": leaf}`` (keys joined by ``sep``)."""
     out: dict[str, Any] = {}
     if isinstance(tree, dict):
         for key, value in tree.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            out.update(flatten(value, name))
+            name = f"{prefix}{sep}{key}" if prefix else str(key)
+            out.update(flatten(value, name, sep))
     else:
         out[prefix] = tree
     return out
