@@ -1,8 +1,16 @@
 """amc-tf: small and provably robust wireless deep-learning models.
 
-The runtime module is imported first so that TensorFlow loads with the Keras-2 API (design D1).
+Importing the package sets the environment TensorFlow reads at its own import (design D1): the
+Keras-2 API (``TF_USE_LEGACY_KERAS=1``, which TF-MOT and ART need), no oneDNN re-ordered float
+sums (bit-reproducible CPU numbers), and no C++ INFO/WARNING lines unless the user asked for
+them. TensorFlow itself is imported only by :mod:`amc_tf.runtime`, on first use, so the command
+line answers ``--help`` and rejects a bad config without paying for it.
 """
 
-from amc_tf import runtime as _runtime  # noqa: F401  (must run before anything imports TF)
+import os as _os
+
+_os.environ["TF_USE_LEGACY_KERAS"] = "1"
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 __version__ = "0.1.0"

@@ -7,6 +7,7 @@ nothing deep inside TensorFlow reaches the user as a traceback.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -24,10 +25,31 @@ app.add_typer(mimo.app, name="mimo")
 app.add_typer(bench.app, name="bench")
 
 
-def main() -> None:
-    """Console-script entry point."""
+#: Environment variable with TensorFlow's C++ log level for CLI runs (default 3: errors hidden
+#: too, since CUDA-driver probes on a CPU machine log spurious ones; 0 shows everything).
+TF_LOG_LEVEL_ENV = "AMC_TF_TF_LOG_LEVEL"
+
+
+def _usage_error(err: BaseException) -> bool:
+    """Click's usage/parameter errors, from click itself or from typer's bundled copy."""
+    import click
+
+    return isinstance(err, (click.ClickException, typer.exceptions.TyperException)) and hasattr(err, "show")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point.
+
+    Exit codes: 0 success; 2 for anything the user can fix (a bad config, file, option or model:
+    one ``error:`` line, or click's usage message); 130 on Ctrl-C; 1 for an unexpected internal
+    error, reported in one line with a pointer to ``--debug`` (which shows the traceback).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    args = [a for a in args if a != "--debug"]
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get(TF_LOG_LEVEL_ENV, "3")  # read when TF is imported
     try:
-        app(standalone_mode=False)
+        app(args, prog_name="amc-tf", standalone_mode=False)
     except AmcError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
@@ -36,10 +58,11 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except Exception as err:  # click usage errors
-        import click
-
-        if isinstance(err, click.ClickException):
+    except Exception as err:
+        if _usage_error(err):
             err.show()
-            sys.exit(err.exit_code)
-        raise
+            sys.exit(getattr(err, "exit_code", 2))
+        if debug:
+            raise
+        typer.echo(f"internal error: {type(err).__name__}: {err} (rerun with --debug for the traceback)", err=True)
+        sys.exit(1)

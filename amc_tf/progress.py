@@ -86,7 +86,9 @@ class Progress:
         elapsed = time.perf_counter() - self.start
         unit = f" {self.unit}" if self.unit else ""
         pct = f" ({100.0 * self.done / self.total:.0f} %)" if self.total else ""
-        rate = f", {self.done / elapsed:,.0f}{unit}/s" if elapsed > 0 and self.done and self.unit else ""
+        per_s = self.done / elapsed if elapsed > 0 else 0.0
+        rate = f", {per_s:,.0f}{unit}/s" if per_s >= 10 else f", {per_s:.2g}{unit}/s"
+        rate = rate if self.done and self.unit else ""
         note = f", {self._note}" if self._note else ""
         return f"{self.done}/{self.total}{unit}{pct}, {elapsed:.1f} s{rate}{note}"
 

@@ -29,17 +29,17 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 
-from amc_tf.attacks import Attack, Budget, build_art_attack, build_attack
-from amc_tf.attacks.compiled import auto_micro_batch, logits_fn, parts_for
 from amc_tf.errors import ConfigError
 from amc_tf.io import write_json
-from amc_tf.models.inference import predict_batched, predict_classes
-from amc_tf.runtime import keras, set_seed
+
+if TYPE_CHECKING:  # TensorFlow is imported when the benchmark runs, not when the CLI starts
+    from amc_tf.attacks import Attack
+    from amc_tf.runtime import keras
 
 
 def _best_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -62,6 +62,7 @@ def _data_and_model(
     from amc_tf.config.data import SyntheticConfig
     from amc_tf.data.synthetic import generate
     from amc_tf.models.vtcnn2 import build_vtcnn2
+    from amc_tf.runtime import keras, set_seed
 
     set_seed(seed)
     per_key = max(1, -(-n // 11))
@@ -109,6 +110,10 @@ def bench_attacks(
     """
     if n < 1 or batch_size < 1 or steps < 1 or deepfool_n < 1 or repeats < 1 or train_epochs < 0:
         raise ConfigError("n, batch_size, steps, deepfool_n, repeats must be >= 1 and train_epochs >= 0")
+    from amc_tf.attacks import Budget, build_art_attack, build_attack
+    from amc_tf.attacks.compiled import auto_micro_batch, logits_fn, parts_for
+    from amc_tf.models.inference import predict_batched, predict_classes
+
     model, x, y, snr = _data_and_model(max(n, deepfool_n), snr_db, train_epochs, seed)
     logits = logits_fn(model, parts_for(batch_size, auto_micro_batch(model)))
 

@@ -16,7 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.errors import ConfigError
-from amc_tf.models.mimo_dnn import Arch
+from amc_tf.models.mimo_arch import Arch
 
 
 class Precoder(str, Enum):

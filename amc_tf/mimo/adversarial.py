@@ -15,7 +15,7 @@ import numpy as np
 from amc_tf.config.mimo import MimoAdversarialConfig, MimoAttackConfig, MimoTrainConfig
 from amc_tf.mimo.cell_attacks import CellPGDM
 from amc_tf.mimo.training import train_cell_model
-from amc_tf.models.mimo_dnn import Arch
+from amc_tf.models.mimo_arch import Arch
 from amc_tf.runtime import keras
 
 

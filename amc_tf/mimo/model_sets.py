@@ -21,7 +21,7 @@ from amc_tf.config.mimo import MimoPipelineConfig, Precoder, precoder
 from amc_tf.errors import ConfigError, ModelError
 from amc_tf.io import atomic_path, write_json
 from amc_tf.mimo.dataset import DATASET_CODE
-from amc_tf.models.mimo_dnn import Arch
+from amc_tf.models.mimo_arch import Arch
 from amc_tf.runtime import keras
 
 #: Modules whose source determines a model set (the simulator's, which also define the DNN view

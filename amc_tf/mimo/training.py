@@ -13,7 +13,8 @@ import numpy as np
 
 from amc_tf.config.mimo import MimoTrainConfig
 from amc_tf.errors import ConfigError, DatasetError, ModelError
-from amc_tf.models.mimo_dnn import Arch, build_power_model, relative_mse, to_decibel
+from amc_tf.models.mimo_arch import Arch
+from amc_tf.models.mimo_dnn import build_power_model, relative_mse, to_decibel
 from amc_tf.runtime import keras, set_seed
 
 

@@ -28,25 +28,12 @@ parameter count.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from enum import Enum
 
 import numpy as np
 
 from amc_tf.errors import ConfigError
+from amc_tf.models.mimo_arch import HIDDEN, Arch
 from amc_tf.runtime import keras, tf
-
-
-#: Hidden widths before the 5-unit layer.
-class Arch(str, Enum):
-    """The two seed-table regressors (D7)."""
-
-    M1 = "M1"
-    M2 = "M2"
-
-
-HIDDEN: dict[Arch, tuple[int, ...]] = {Arch.M1: (64, 32, 32, 32), Arch.M2: (512, 256, 128, 128)}
-#: Parameter counts of the seed tables.
-PARAMS: dict[Arch, int] = {Arch.M1: 6_981, Arch.M2: 202_373}
 
 
 @keras.utils.register_keras_serializable(package="amc_tf")
