@@ -32,6 +32,7 @@ MODEL_CODE: tuple[str, ...] = (
     "amc_tf.mimo.adversarial",
     "amc_tf.mimo.cell_attacks",
     "amc_tf.mimo.model_sets",
+    "amc_tf.models.mimo_arch",
     "amc_tf.models.mimo_dnn",
 )
 
