@@ -2,9 +2,10 @@
 
 TF-MOT 0.8 only accepts Keras-2 objects, and ART must see the same model objects, so the whole
 project uses the Keras 2 API shipped as ``tf_keras``. ``TF_USE_LEGACY_KERAS=1`` has to be in the
-environment *before* TensorFlow is imported, which is why ``amc_tf/__init__.py`` imports this
-module first. Every other module does ``from amc_tf.runtime import keras, tf``; nobody imports
-``keras`` directly, so a later move to Keras 3 is a change in this file only.
+environment *before* TensorFlow is imported (``amc_tf/__init__.py`` sets it too, before anyone
+imports TensorFlow). Every other module does ``from amc_tf.runtime import keras, tf``; nobody imports
+``keras`` directly, so a later move to Keras 3 is a change in this file only. It also turns off
+MLflow's pickle deserialisation (D9: models are loaded by :mod:`amc_tf.models.loading` only).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import random
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep CPU-feature banners out of user output
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums: not bit-reproducible
+# MLflow's own switch for unpickling model files and evaluation artifacts (default "true"): off,
+# so no MLflow loader runs a pickle's code (D9). Read by MLflow at load time; set before its import.
+os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
 
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402

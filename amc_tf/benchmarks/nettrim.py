@@ -30,6 +30,7 @@ from amc_tf.errors import ConfigError
 from amc_tf.evaluation.metrics import predict_logits
 from amc_tf.io import atomic_path, write_json
 from amc_tf.models.input_scale import input_scale_of
+from amc_tf.models.loading import load_model as safe_load_model
 from amc_tf.models.registry import build_model, model_params
 from amc_tf.progress import say
 from amc_tf.prune.apply import nettrim_dense, sample_windows
@@ -87,14 +88,14 @@ def run_nettrim_benchmark(
 
     train_seconds = 0.0
     if model_path is not None:
-        model = keras.models.load_model(model_path, compile=False)
+        model = safe_load_model(model_path)
         source = str(model_path)
     else:
         params = model_params("vtcnn2", {}, train.x)
         key = {"data": data_cfg, "epochs": epochs, "seed": seed, **params}
         cached = cache.entry_path(cache_dir, "bench-vtcnn2", key, MODEL_CODE, suffix=".keras")
         if cached.is_file():
-            model = keras.models.load_model(cached, compile=False)
+            model = safe_load_model(cached)
         else:
             model = build_model("vtcnn2", len(ds.classes), ds.window, **params)
             t0 = time.perf_counter()

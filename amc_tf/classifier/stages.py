@@ -23,6 +23,7 @@ from amc_tf.data.splits import stratified_split
 from amc_tf.evaluation.metrics import evaluate_classifier
 from amc_tf.io import atomic_path
 from amc_tf.models.input_scale import input_scale_of
+from amc_tf.models.loading import load_model as safe_load_model
 from amc_tf.models.registry import build_model, model_params
 from amc_tf.progress import say
 from amc_tf.runtime import keras, set_seed
@@ -76,8 +77,8 @@ def save(model: keras.Model, path: str | Path) -> Path:
 
 
 def load(path: str | Path) -> keras.Model:
-    """Load a ``.keras`` archive this pipeline saved (uncompiled)."""
-    return keras.models.load_model(path, compile=False)
+    """Load a ``.keras`` archive this pipeline saved (uncompiled), through the safe loader."""
+    return safe_load_model(path)
 
 
 def describe(

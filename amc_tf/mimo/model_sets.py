@@ -21,6 +21,7 @@ from amc_tf.config.mimo import MimoPipelineConfig, Precoder, precoder
 from amc_tf.errors import ConfigError, ModelError
 from amc_tf.io import atomic_path, write_json
 from amc_tf.mimo.dataset import DATASET_CODE
+from amc_tf.models.loading import load_model as safe_load_model
 from amc_tf.models.mimo_arch import Arch
 from amc_tf.runtime import keras
 
@@ -103,9 +104,7 @@ def load_models(directory: str | Path) -> dict[ModelKey, keras.Model]:
     """Load a model set written by :func:`save_models`."""
     root = Path(directory)
     names = read_index(root)["models"]
-    import amc_tf.models.mimo_dnn  # noqa: F401  (registers the custom layers)
-
-    return {ModelKey.parse(name): keras.models.load_model(root / f"{name}.keras", compile=False) for name in names}
+    return {ModelKey.parse(name): safe_load_model(root / f"{name}.keras") for name in names}
 
 
 def cell_sets(models: dict[ModelKey, Any]) -> dict[tuple[Precoder, str], CellSet]:

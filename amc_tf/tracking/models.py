@@ -1,26 +1,50 @@
-"""Models in MLflow: log a trained tf_keras model, register it with an alias, resolve a URI or a
-run id to the model a flow recorded, and load it back (``mlflow.tensorflow``; ``mlflow.keras``
-is Keras-3 only)."""
+"""Models in MLflow: log a trained tf_keras model with the sha256 of its archive, register it with
+an alias, resolve a URI or a run id to the model a flow recorded, and load it back through the one
+safe loader (:mod:`amc_tf.models.loading`, design D9). Logging uses ``mlflow.tensorflow``
+(``mlflow.keras`` is Keras-3 only); loading never uses an MLflow loader."""
 
 from __future__ import annotations
 
 import re
+import tempfile
+import threading
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
-from amc_tf.errors import AmcError
+from amc_tf.errors import AmcError, ModelError
+from amc_tf.models import loading
 from amc_tf.tracking.runs import set_tags
 from amc_tf.tracking.store import _mlflow
 
 # Requirements recorded with each logged model. Passing them explicitly avoids ~10 s of
 # requirement inference per call (design §4).
 MODEL_PIP_REQUIREMENTS = ["tensorflow==2.21.0", "tf-keras==2.21.0", "numpy<2.5"]
+#: Tag of a logged model holding the sha256 of its ``data/model.keras`` (kept in the tracking
+#: store, apart from the artifacts it vouches for).
+SHA256_TAG = "amc_tf.keras_sha256"
+_NO_PICKLES = threading.Lock()
 
 
 def log_keras_model(model: Any, name: str) -> str:
-    """Log a tf_keras model with ``mlflow.tensorflow``; return its model URI."""
+    """Log a tf_keras model with ``mlflow.tensorflow``, tag it with the sha256 of its archive and
+    return its model URI.
+
+    ``mlflow.tensorflow`` pickles Keras' global custom-object registry beside the archive; the
+    safe loader refuses pickles and finds the project's classes itself, so that pickle is not
+    written. The logged folder is checked as the loader will check it.
+
+    Raises:
+        ModelError: the logged folder would not pass :func:`amc_tf.models.loading.load_model`.
+    """
     import mlflow.tensorflow
 
-    info = mlflow.tensorflow.log_model(model, name=name, pip_requirements=MODEL_PIP_REQUIREMENTS)
+    with _NO_PICKLES, mock.patch.object(mlflow.tensorflow, "get_global_custom_objects", lambda: None):
+        info = mlflow.tensorflow.log_model(model, name=name, pip_requirements=MODEL_PIP_REQUIREMENTS)
+    with tempfile.TemporaryDirectory(prefix="amc-tf-logged-") as tmp:
+        local = mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp)
+        digest = loading.archive_sha256(local)
+    mlflow.set_logged_model_tags(info.model_id, {SHA256_TAG: digest})
     return info.model_uri
 
 
@@ -51,6 +75,7 @@ def register_model(model_uri: str, name: str, alias: str | None = None) -> int:
 
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:/")
 
 
 def resolve_model_uri(uri_or_run_id: str, artifact: str = "model") -> str:
@@ -88,15 +113,63 @@ def resolve_model_uri(uri_or_run_id: str, artifact: str = "model") -> str:
 
 
 def load_keras_model(uri_or_run_id: str, artifact: str = "model") -> Any:
-    """Load a tf_keras model logged by :func:`log_keras_model`.
+    """Load a tf_keras model logged by :func:`log_keras_model`, or a local model file or folder,
+    through :func:`amc_tf.models.loading.load_model` (uncompiled).
+
+    A model URI (``runs:/``, ``models:/`` by id, version or alias) or a run id is resolved to its
+    logged model; its artifacts are downloaded and the archive must match the sha256 recorded at
+    logging. A local path (a ``.keras`` file or an MLflow model folder) has no record to check.
 
     Raises:
-        AmcError: the URI cannot be resolved or holds no Keras model.
+        ModelError: the model is refused by the loader, has no recorded sha256, or its archive
+            no longer matches it.
+        AmcError: the URI cannot be resolved or downloaded.
     """
-    import mlflow.tensorflow
-
     uri = resolve_model_uri(uri_or_run_id, artifact)
+    if uri.startswith("file://") or not _URI_SCHEME.match(uri):
+        return loading.load_model(Path(uri.removeprefix("file://")))
+    mlflow = _mlflow()
     try:
-        return mlflow.tensorflow.load_model(uri)
+        model_id = _logged_model_id(uri)
+        recorded = mlflow.get_logged_model(model_id).tags.get(SHA256_TAG)
+        if not recorded:
+            raise ModelError(
+                f"refusing {uri}: no sha256 was recorded when it was logged (tag {SHA256_TAG}); re-log it with "
+                "amc_tf.tracking.models.log_keras_model, or pass the .keras file if you trust it"
+            )
+        with tempfile.TemporaryDirectory(prefix="amc-tf-download-") as tmp:
+            folder = mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=tmp)
+            return loading.load_model(folder, expected_sha256=recorded)
+    except AmcError:
+        raise
     except Exception as err:  # MlflowException, OSError, ...
         raise AmcError(f"cannot load a Keras model from {uri!r}: {err}") from None
+
+
+def _logged_model_id(uri: str) -> str:
+    """The id of the logged model a ``models:/`` or ``runs:/<run id>/<name>`` URI points to."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    if uri.startswith("models:/"):
+        rest = uri.removeprefix("models:/")
+        if "/" not in rest and "@" not in rest:
+            return rest
+        from mlflow.store.artifact.utils.models import get_model_name_and_version
+
+        name, version = get_model_name_and_version(client, uri)
+        registered = client.get_model_version(name, version)
+        source = re.match(r"^models:/(m-[0-9a-f]+)$", registered.source or "")
+        model_id = registered.model_id or (source.group(1) if source else None)
+        if model_id:
+            return model_id
+        raise ModelError(f"refusing {uri}: registered model version {name}/{version} has no logged model")
+    if uri.startswith("runs:/"):
+        run_id, _, name = uri.removeprefix("runs:/").partition("/")
+        experiment = client.get_run(run_id).info.experiment_id
+        if name and "'" not in name:
+            query = f"name = '{name}' AND source_run_id = '{run_id}'"
+            for logged in client.search_logged_models([experiment], filter_string=query, max_results=1):
+                return logged.model_id
+        raise ModelError(f"refusing {uri}: run {run_id} has no model logged as {name!r}")
+    raise ModelError(f"refusing {uri}: not a local file or folder, nor a runs:/ or models:/ URI")
