@@ -52,6 +52,9 @@ class _NdarrayToken:
     def __repr__(self) -> str:
         return "numpy.ndarray"
 
+    def __call__(self, *args: Any, **kwargs: Any) -> None:
+        raise _refuse("numpy.ndarray(...): arrays are only built by _reconstruct and filled from their data")
+
 
 _NDARRAY = _NdarrayToken()
 
