@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from amc_tf.config.base import read_yaml
 from amc_tf.errors import ConfigError
 
 app = typer.Typer()
@@ -31,6 +32,7 @@ def run_command(
     set_: list[str] = typer.Option(None, "--set", help="Override a config value, e.g. --set train.max_minutes=60"),
 ) -> None:
     """Run the flow of CONFIG (no Prefect server needed); print its MLflow run id and how to see it."""
+    read_yaml(config, set_)  # a missing file, bad YAML or bad override fails before TensorFlow loads
     import flows
     from amc_tf.config.pipelines import load_pipeline
 
@@ -49,6 +51,10 @@ def attack_command(
     set_: list[str] = typer.Option(None, "--set", help="Override a config value, e.g. --set robustness.n_examples=256"),
 ) -> None:
     """Attack a trained classifier (native and ART, over a PNR grid); record the report in MLflow."""
+    if config is None and set_:
+        raise ConfigError("--set needs --config (give the YAML the overrides apply to)")
+    if config is not None:
+        read_yaml(config, set_)  # cheap checks before TensorFlow loads
     import flows
     from amc_tf.config.base import validate_config
     from amc_tf.config.classifier import EvaluateRobustnessConfig
@@ -56,8 +62,6 @@ def attack_command(
 
     if config is not None:
         cfg = load_pipeline(config, set_, kind="evaluate_robustness")
-    elif set_:
-        raise ConfigError("--set needs --config (give the YAML the overrides apply to)")
     else:
         cfg = validate_config(EvaluateRobustnessConfig, {})
     data = {**cfg.model_dump(mode="json"), "model_uri": model_uri}
