@@ -11,7 +11,9 @@ The HDF5 file holds three datasets with the same row count N (2,555,904 in the r
 Rows are selected by ``argmax(Y)`` and ``Z`` (never by arithmetic on row numbers). Labels are
 read in chunks of ``chunk_rows``; only the selected rows of ``X`` are read, in blocks of at most
 :data:`X_BLOCK_ROWS` rows, so a selection of a few classes / SNRs never loads the whole file.
-Windows are transposed to the project's ``[N, 2, L]`` layout (design D2).
+Windows are transposed to the project's ``[N, 2, L]`` layout (design D2). X, Y and Z must be
+datasets stored in the file itself, holding the bytes their shapes claim
+(:mod:`amc_tf.data.hdf5_checks`, design D9): no links, external storage or virtual datasets.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import h5py
 import numpy as np
 
 from amc_tf.data.dataset import IQDataset
+from amc_tf.data.hdf5_checks import check_dataset_link, check_dataset_storage
 from amc_tf.data.modulations import FAMILIES
 from amc_tf.data.selection import check_selection
 from amc_tf.errors import DatasetError
@@ -42,13 +45,17 @@ def _open(path: Path) -> h5py.File:
 
 
 def _check_layout(f: h5py.File, path: Path) -> tuple[int, int]:
-    """Check X/Y/Z names, ranks, dtypes and row counts; return (N, L)."""
-    missing = [k for k in ("X", "Y", "Z") if not isinstance(f.get(k), h5py.Dataset)]
+    """Check X/Y/Z links, storage, ranks, dtypes and row counts; return (N, L)."""
+    found = {k: check_dataset_link(f, k, path) for k in ("X", "Y", "Z")}
+    missing = [k for k, ds in found.items() if ds is None]
     if missing:
         raise DatasetError(
             f"{path}: missing HDF5 dataset(s) {missing}; RML2018.01A needs X, Y and Z (has {sorted(f.keys())})"
         )
-    x, y, z = f["X"], f["Y"], f["Z"]
+    file_size = path.stat().st_size
+    for ds in found.values():
+        check_dataset_storage(ds, path, file_size)
+    x, y, z = found["X"], found["Y"], found["Z"]
     if x.ndim != 3 or x.shape[2] != 2 or x.shape[1] < 1:
         raise DatasetError(f"{path}: X has shape {x.shape}, expected [N, L, 2] (time-major I/Q)")
     if x.dtype != np.float32:
@@ -129,7 +136,8 @@ def load_rml2018(
         ``snr int32 [N]`` (dB), rows in file order; manifest ``{"source": "rml2018.01a", ...}``.
 
     Raises:
-        DatasetError: truncated/unreadable file, missing or mis-shaped X/Y/Z, row counts that
+        DatasetError: truncated/unreadable file, missing or mis-shaped X/Y/Z, X/Y/Z that are
+            links, external or virtual, or claim more bytes than the file stores, row counts that
             differ, Y not one-hot, NaN/Inf in a selected window, or an invalid selection.
     """
     path = Path(path)
@@ -174,7 +182,13 @@ def _read_windows(xds: h5py.Dataset, rows: np.ndarray, window: int, path: Path) 
     Within each block of :data:`X_BLOCK_ROWS` file rows, one contiguous slice from the first to
     the last selected row is read (so long runs of selected rows cost one read), then masked.
     """
-    out = np.empty((len(rows), 2, window), dtype=np.float32)
+    try:
+        out = np.empty((len(rows), 2, window), dtype=np.float32)
+    except MemoryError:
+        raise DatasetError(
+            f"{path}: {len(rows)} windows of length {window} need {len(rows) * 8 * window} bytes, more than "
+            "this machine can allocate; select fewer (classes, snrs, max_per_key)"
+        ) from None
     block_of = rows // X_BLOCK_ROWS
     bounds = np.r_[0, np.flatnonzero(np.diff(block_of)) + 1, len(rows)]
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
