@@ -24,18 +24,23 @@ from __future__ import annotations
 import copyreg
 import math
 import pickle
-import re
 from typing import Any, BinaryIO
 
 import numpy as np
 from numpy._core.multiarray import scalar as _np_scalar
 
+from amc_tf.data.numpy_pickle import (
+    array_state,
+    check_plain_dtype,
+    check_shape,
+    dtype_state,
+    new_dtype,
+    raw_bytes,
+    refuse,
+)
 from amc_tf.data.pickle_scan import BoundedReader, scan_pickle
 from amc_tf.errors import DatasetError, UnsafePickleError
 
-#: Plain numeric dtype kinds and their admitted item sizes (bytes).
-PLAIN_KINDS = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8), "c": (8, 16)}
-_CODE = re.compile(r"[biufc][0-9]{1,2}")
 _LATIN1 = frozenset({"latin1", "latin-1", "iso-8859-1", "iso8859-1", "l1"})
 #: Budget charged for every object a stand-in creates (so a flood of tiny arrays is bounded too).
 OBJECT_COST = 128
@@ -47,57 +52,16 @@ def decoded_limit(file_size: int) -> int:
 
 
 class _NdarrayToken:
-    """What ``numpy.ndarray`` resolves to: accepted by ``_reconstruct``, not callable."""
+    """What ``numpy.ndarray`` resolves to: accepted by ``_reconstruct``; calling it is refused."""
 
     def __repr__(self) -> str:
         return "numpy.ndarray"
 
     def __call__(self, *args: Any, **kwargs: Any) -> None:
-        raise _refuse("numpy.ndarray(...): arrays are only built by _reconstruct and filled from their data")
+        raise refuse("numpy.ndarray(...): arrays are only built by _reconstruct and filled from their data")
 
 
 _NDARRAY = _NdarrayToken()
-
-
-def _refuse(message: str) -> UnsafePickleError:
-    return UnsafePickleError(f"refused {message} (nothing was executed)")
-
-
-def check_plain_dtype(dtype: Any) -> np.dtype:
-    """Return ``dtype`` if it is a plain numeric numpy dtype, else raise :class:`UnsafePickleError`."""
-    if not isinstance(dtype, np.dtype):
-        raise _refuse(f"dtype {dtype!r}: not a numpy dtype")
-    if dtype.kind not in PLAIN_KINDS or dtype.itemsize not in PLAIN_KINDS[dtype.kind]:
-        raise _refuse(f"numpy dtype {dtype.str!r}: only bool, int, uint, float and complex dtypes are allowed")
-    reference = np.dtype(dtype.str)
-    if (dtype.fields is not None or dtype.subdtype is not None or dtype.metadata is not None or dtype.hasobject
-            or dtype.flags != reference.flags or type(dtype) is not type(reference)):  # fmt: skip
-        raise _refuse(f"numpy dtype {dtype.str!r}: fields, sub-arrays, metadata or flags are not allowed")
-    return dtype
-
-
-def _shape(shape: Any, what: str) -> tuple[int, ...]:
-    if not (isinstance(shape, tuple) and len(shape) <= 32
-            and all(type(n) is int and 0 <= n < 1 << 62 for n in shape)):  # fmt: skip
-        raise _refuse(f"{what} shape {shape!r}: expected a tuple of at most 32 non-negative integers")
-    return shape
-
-
-def _raw_bytes(data: Any, what: str) -> bytes | bytearray:
-    if isinstance(data, str):  # Python-2 str read with encoding="latin1"
-        try:
-            return data.encode("latin1")
-        except UnicodeEncodeError:
-            raise _refuse(f"{what} data: text with characters beyond latin1") from None
-    if type(data) not in (bytes, bytearray):
-        raise _refuse(f"{what} data of type {type(data).__name__}: expected a bytes buffer")
-    return data
-
-
-def _flag(value: Any, what: str) -> bool:
-    if type(value) not in (bool, int) or value not in (0, 1):
-        raise _refuse(f"{what} {value!r}: expected a boolean")
-    return bool(value)
 
 
 class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUILD and SETITEM can be checked
@@ -161,7 +125,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
     def _charge(self, nbytes: int, what: str) -> None:
         self._used += nbytes + OBJECT_COST
         if self._used > self._limit:
-            raise _refuse(
+            raise refuse(
                 f"{what}: the pickle would materialise more than {self._limit} bytes (2 x file size + 1 MiB; "
                 "an array reused from the memo counts each time it is reused)"
             )
@@ -169,30 +133,20 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
     # --- stand-ins for the allowed globals ------------------------------------------------------
 
     def _dtype(self, code: Any, align: Any = False, copy: Any = True) -> np.dtype:
-        if isinstance(code, bytes):
-            code = code.decode("latin1")
-        if not (isinstance(code, str) and _CODE.fullmatch(code)):
-            raise _refuse(f"numpy dtype {code!r}: only bool, int, uint, float and complex dtypes are allowed")
-        _flag(align, "dtype align")
-        _flag(copy, "dtype copy")
-        try:
-            dtype = np.dtype(code, align=False, copy=True)  # a private copy: BUILD never touches numpy's singletons
-        except TypeError:
-            raise _refuse(f"numpy dtype {code!r}: not a known dtype") from None
-        check_plain_dtype(dtype)
+        dtype = new_dtype(code, align, copy)
         self._charge(0, "dtype")
         self._unbuilt[id(dtype)] = dtype
         return dtype
 
     def _reconstruct(self, subtype: Any, shape: Any, typecode: Any) -> np.ndarray:
         if subtype is not _NDARRAY:
-            raise _refuse(f"array subtype {subtype!r}: only numpy.ndarray is allowed")
+            raise refuse(f"array subtype {subtype!r}: only numpy.ndarray is allowed")
         if (
             type(typecode) not in (bytes, str)
             or typecode not in (b"b", "b")
-            or math.prod(_shape(shape, "_reconstruct")) != 0
+            or math.prod(check_shape(shape, "_reconstruct")) != 0
         ):
-            raise _refuse(
+            raise refuse(
                 f"_reconstruct(ndarray, {shape!r}, {typecode!r}): arrays are only built empty, then filled from data"
             )
         self._charge(0, "array")
@@ -201,61 +155,37 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
         return array
 
     def _frombuffer(self, buf: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
-        dtype, shape = check_plain_dtype(dtype), _shape(shape, "_frombuffer")
+        dtype, shape = check_plain_dtype(dtype), check_shape(shape, "_frombuffer")
         if type(buf) not in (bytes, bytearray) or type(order) is not str or order not in ("C", "F"):
-            raise _refuse(f"_frombuffer({type(buf).__name__}, order={order!r}): expected a bytes buffer, order C or F")
+            raise refuse(f"_frombuffer({type(buf).__name__}, order={order!r}): expected a bytes buffer, order C or F")
         self._check_length(buf, shape, dtype, "_frombuffer")
         return np.frombuffer(buf, dtype=dtype).reshape(shape, order=order)
 
     def _scalar(self, dtype: Any, data: Any = None) -> Any:
         dtype = check_plain_dtype(dtype)
-        data = _raw_bytes(data, "numpy scalar")
+        data = raw_bytes(data, "numpy scalar")
         self._check_length(data, (), dtype, "numpy scalar")
         return _np_scalar(dtype, bytes(data))
 
     def _latin1_encode(self, text: Any, encoding: Any = "utf-8", errors: Any = "strict") -> bytes:
         """Stand-in for ``_codecs.encode``, which Python 3 protocol 0-2 pickles use to store bytes."""
         if not isinstance(text, str) or str(encoding).lower() not in _LATIN1 or errors != "strict":
-            raise _refuse(f"_codecs.encode({type(text).__name__}, {encoding!r}): only latin1 text is allowed")
+            raise refuse(f"_codecs.encode({type(text).__name__}, {encoding!r}): only latin1 text is allowed")
         self._charge(len(text), "_codecs.encode")
         return text.encode("latin1")
 
     def _check_length(self, data: bytes | bytearray, shape: tuple[int, ...], dtype: np.dtype, what: str) -> None:
         need = math.prod(shape) * dtype.itemsize
         if len(data) != need:
-            raise _refuse(
+            raise refuse(
                 f"{what}: {len(data)} bytes of data for shape {shape} of {dtype.str} (needs exactly {need} bytes)"
             )
         self._charge(need, what)
 
     # --- BUILD: set the state of a dtype or array created above ---------------------------------
 
-    def _set_dtype_state(self, dtype: np.dtype, state: Any) -> None:
-        ok = (
-            isinstance(state, tuple)
-            and type(state[0] if state else None) is int
-            and ((len(state) == 8 and state[0] == 3) or (len(state) == 9 and state[0] == 4 and state[8] is None))
-        )
-        if not ok or not (state[2] is None and state[3] is None and state[4] is None):
-            raise _refuse(f"dtype state {state!r}: sub-arrays, field names, fields or metadata are not allowed")
-        endian, elsize, alignment, flags = state[1], state[5], state[6], state[7]
-        endians = ("|",) if dtype.itemsize == 1 else ("<", ">")
-        if not (type(endian) is str and endian in endians and all(type(v) is int for v in (elsize, alignment, flags))
-                and (elsize, alignment, flags) == (-1, -1, 0)):  # fmt: skip
-            raise _refuse(
-                f"dtype state {state!r} for {dtype.str!r}: expected byte order {' or '.join(endians)}, "
-                "item size -1, alignment -1 and flags 0"
-            )
-        dtype.__setstate__((3, str(endian), None, None, None, -1, -1, 0))
-        check_plain_dtype(dtype)
-
     def _set_array_state(self, array: np.ndarray, state: Any) -> None:
-        if isinstance(state, tuple) and len(state) == 5 and state[0] == 1 and type(state[0]) is int:
-            state = state[1:]
-        if not (isinstance(state, tuple) and len(state) == 4):
-            raise _refuse(f"array state of type {type(state).__name__}: expected (1, shape, dtype, fortran, data)")
-        shape, dtype = _shape(state[0], "array"), check_plain_dtype(state[1])
-        fortran, data = _flag(state[2], "array fortran flag"), _raw_bytes(state[3], "array")
+        shape, dtype, fortran, data = array_state(state)
         self._check_length(data, shape, dtype, "array state")
         np.ndarray.__setstate__(array, (1, shape, dtype, fortran, data))
 
@@ -263,11 +193,10 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
         state = self.stack.pop()
         inst = self.stack[-1]
         if self._unbuilt.pop(id(inst), None) is not inst:
-            raise _refuse(
-                f"BUILD on a {type(inst).__name__}: only a dtype or array being unpickled takes a state, once"
-            )
+            raise refuse(f"BUILD on a {type(inst).__name__}: only a dtype or array being unpickled takes a state, once")
         if isinstance(inst, np.dtype):
-            self._set_dtype_state(inst, state)
+            inst.__setstate__(dtype_state(inst, state))
+            check_plain_dtype(inst)
         else:
             self._set_array_state(inst, state)
 
@@ -278,7 +207,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
     def _target(self, kind: type, op: str) -> Any:
         target = self.stack[-1]
         if type(target) is not kind:
-            raise _refuse(f"{op} on a {type(target).__name__}: only a {kind.__name__} takes items")
+            raise refuse(f"{op} on a {type(target).__name__}: only a {kind.__name__} takes items")
         return target
 
     def _load_append(self) -> None:
@@ -313,7 +242,7 @@ class RestrictedUnpickler(pickle._Unpickler):  # the pure-Python unpickler: BUIL
         """EXT1/2/4: always through :meth:`find_class` (never :mod:`copyreg`'s cache of past loads)."""
         key = copyreg._inverted_registry.get(code)
         if not key:
-            raise _refuse(f"extension code {code}: not registered")
+            raise refuse(f"extension code {code}: not registered")
         self.append(self.find_class(*key))
 
     def _charge_reuse(self) -> None:
@@ -336,7 +265,7 @@ for _op in (pickle.GET, pickle.BINGET, pickle.LONG_BINGET, pickle.DUP):
 def _empty_bytes(*args: Any) -> bytes:
     """Stand-in for ``bytes``: Python 3 protocol 0-2 pickles store ``b""`` as a call ``bytes()``."""
     if args:
-        raise _refuse(f"bytes{args!r}: only bytes() with no argument is allowed")
+        raise refuse(f"bytes{args!r}: only bytes() with no argument is allowed")
     return b""
 
 
