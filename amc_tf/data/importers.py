@@ -3,9 +3,11 @@
 Two external formats are understood (references §1.1 and §1.3):
 
 * **RML2016.10a** — a Python-2 pickle of ``{(mod, snr): float32 [n, 2, 128]}``, read only through
-  the restricted unpickler of :mod:`amc_tf.data.rml2016` (design D9);
+  the restricted unpickler of :mod:`amc_tf.data.safe_pickle` (design D9: plain numeric arrays,
+  bounded nesting and decoded size);
 * **RML2018.01A** — the HDF5 file with ``X [N, 1024, 2]``, one-hot ``Y [N, 24]`` and ``Z [N, 1]``,
-  read lazily by :mod:`amc_tf.data.rml2018`.
+  read lazily by :mod:`amc_tf.data.rml2018` once :mod:`amc_tf.data.hdf5_checks` has refused
+  links, external storage, virtual datasets and shapes the file cannot hold.
 
 The format is detected from the file's *content* (HDF5 signature, pickle opcodes), never from its
 extension. :func:`import_file` writes the result with :func:`~amc_tf.data.dataset.save_dataset`,
