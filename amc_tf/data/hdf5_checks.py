@@ -21,8 +21,11 @@ from amc_tf.errors import DatasetError
 #: Filters built into HDF5/h5py; any other filter id makes HDF5 search for and load a plugin library.
 BUILTIN_FILTERS = frozenset({h5z.FILTER_DEFLATE, h5z.FILTER_SHUFFLE, h5z.FILTER_FLETCHER32, h5z.FILTER_SZIP,
                              h5z.FILTER_NBIT, h5z.FILTER_SCALEOFFSET, h5z.FILTER_LZF})  # fmt: skip
-#: Largest ratio of claimed to stored bytes accepted for filtered (compressed) chunked data.
+#: Largest ratio of claimed to stored bytes accepted for filtered (compressed) chunked I/Q data.
 MAX_COMPRESSION = 16
+#: The same for label datasets (one-hot Y, constant runs of Z), just above deflate's 1032:1 limit:
+#: it only refuses labels whose chunks were never written.
+LABEL_MAX_COMPRESSION = 1100
 #: Bytes a dataset may claim beyond its stored bytes regardless of layout (small edge chunks, fill values).
 SLACK_BYTES = 1 << 20
 #: Largest chunk accepted: HDF5 decompresses whole chunks in memory.
@@ -52,11 +55,13 @@ def check_dataset_link(f: h5py.File, name: str, path: Path) -> h5py.Dataset | No
     return obj if isinstance(obj, h5py.Dataset) else None
 
 
-def check_dataset_storage(ds: h5py.Dataset, path: Path, file_size: int) -> None:
+def check_dataset_storage(
+    ds: h5py.Dataset, path: Path, file_size: int, *, max_compression: int = MAX_COMPRESSION
+) -> None:
     """Refuse a dataset whose bytes are not all in this file, or that claims more than it stores.
 
     A contiguous or compact dataset must store every byte it claims (within the file size); a
-    chunked one may claim at most :data:`MAX_COMPRESSION` × its stored bytes when filtered (its
+    chunked one may claim at most ``max_compression`` × its stored bytes when filtered (its
     stored bytes when not) plus :data:`SLACK_BYTES`.
 
     Raises:
@@ -81,7 +86,7 @@ def check_dataset_storage(ds: h5py.Dataset, path: Path, file_size: int) -> None:
         chunk = math.prod(ds.chunks) * ds.dtype.itemsize
         if chunk > MAX_CHUNK_BYTES:
             raise DatasetError(f"{path}: {name} has chunks of {chunk} bytes (more than {MAX_CHUNK_BYTES}); refused")
-        limit = (MAX_COMPRESSION if filters else 1) * stored + SLACK_BYTES
+        limit = (max_compression if filters else 1) * stored + SLACK_BYTES
     else:
         limit = stored
     if claimed > limit:

@@ -25,7 +25,12 @@ import h5py
 import numpy as np
 
 from amc_tf.data.dataset import IQDataset
-from amc_tf.data.hdf5_checks import check_dataset_link, check_dataset_storage
+from amc_tf.data.hdf5_checks import (
+    LABEL_MAX_COMPRESSION,
+    MAX_COMPRESSION,
+    check_dataset_link,
+    check_dataset_storage,
+)
 from amc_tf.data.modulations import FAMILIES
 from amc_tf.data.selection import check_selection
 from amc_tf.errors import DatasetError
@@ -53,8 +58,10 @@ def _check_layout(f: h5py.File, path: Path) -> tuple[int, int]:
             f"{path}: missing HDF5 dataset(s) {missing}; RML2018.01A needs X, Y and Z (has {sorted(f.keys())})"
         )
     file_size = path.stat().st_size
-    for ds in found.values():
-        check_dataset_storage(ds, path, file_size)
+    for name, ds in found.items():
+        check_dataset_storage(
+            ds, path, file_size, max_compression=MAX_COMPRESSION if name == "X" else LABEL_MAX_COMPRESSION
+        )
     x, y, z = found["X"], found["Y"], found["Z"]
     if x.ndim != 3 or x.shape[2] != 2 or x.shape[1] < 1:
         raise DatasetError(f"{path}: X has shape {x.shape}, expected [N, L, 2] (time-major I/Q)")

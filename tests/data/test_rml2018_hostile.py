@@ -120,3 +120,21 @@ def test_compressed_and_chunked_valid_files_still_import(tmp_path):
     ds = load_rml2018(path)
     np.testing.assert_array_equal(ds.x, x.transpose(0, 2, 1))
     assert len(ds) == N
+
+
+def test_highly_compressed_labels_still_import_but_unwritten_labels_do_not(tmp_path):
+    n = 24 * 2000  # class-major runs, like the real file: one-hot Y and Z compress far beyond 16:1
+    x = np.random.default_rng(1).normal(size=(n, L, 2)).astype(np.float32)
+    y, z = np.eye(24, dtype=np.int64)[np.arange(n) // 2000], np.full((n, 1), 10, np.int64)
+    path = tmp_path / "labels.h5"
+    with h5py.File(path, "w") as f:
+        f["X"] = x
+        f.create_dataset("Y", data=y, chunks=(4096, 24), compression="gzip", compression_opts=9)
+        f.create_dataset("Z", data=z, chunks=(4096, 1), compression="gzip", compression_opts=9)
+    with h5py.File(path) as f:
+        assert f["Y"].id.get_storage_size() * MAX_COMPRESSION < y.nbytes
+    assert len(load_rml2018(path, classes=["OOK"])) == 2000
+    with h5py.File(path, "a") as f:
+        del f["Y"]
+        f.create_dataset("Y", shape=(n, 24), dtype=np.int64, chunks=(4096, 24), compression="gzip")  # never written
+    refused(path, "Y claims shape (48000, 24) of int64 = 9216000 bytes, but the file stores only 0")
