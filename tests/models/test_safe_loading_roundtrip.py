@@ -93,8 +93,7 @@ def _logged(tiny_model, name: str = "model") -> tuple[str, str]:
 
     from amc_tf.tracking.store import ensure_experiment
 
-    mlflow.set_experiment(experiment_id=ensure_experiment("safe-loading"))
-    with mlflow.start_run() as run:
+    with mlflow.start_run(experiment_id=ensure_experiment("safe-loading")) as run:  # no global active experiment
         uri = tracked.log_keras_model(tiny_model, name)
     return uri, run.info.run_id
 
