@@ -5,8 +5,9 @@ no object is built) and models the unpickler's stack with one number per entry: 
 depth of the object that would sit there. It refuses a pickle whose MARK nesting or container
 nesting exceeds :data:`MAX_DEPTH` — a tuple nested a few hundred thousand deep costs one byte
 per level and crashes CPython's C stack when it is hashed as a dict key. Depths of objects
-fetched from the memo are the ones recorded when they were stored, which is exact for the
-immutable objects hashing recurses into (tuples, frozensets).
+fetched from the memo are the ones recorded when they were stored; since an object fetched again
+from the memo may not be modified in place (no pickler writes that), a container cannot grow
+deeper after it was nested, and the depths are exact.
 
 :class:`BoundedReader` caps every read at the bytes left in the file, so a length field that
 claims gigabytes is refused instead of allocated.
@@ -97,7 +98,10 @@ def _opcodes(fh: BoundedReader) -> Iterator[tuple[pickletools.OpcodeInfo, Any, i
             return
 
 
-def _pop(stack: list[int], marks: list[int], count: int, pos: int) -> list[int]:
+_Entry = tuple[int, bool]  # (nesting depth, pushed by a memo GET or DUP)
+
+
+def _pop(stack: list[_Entry], marks: list[int], count: int, pos: int) -> list[_Entry]:
     floor = marks[-1] if marks else 0
     if len(stack) - floor < count:
         raise DatasetError(f"not a valid or complete pickle (stack underflow at byte {pos})")
@@ -113,65 +117,74 @@ def _depth_error(what: str, pos: int) -> UnsafePickleError:
     )
 
 
+def _invalid(message: str) -> DatasetError:
+    return DatasetError(f"not a valid or complete pickle ({message})")
+
+
 def scan_pickle(fh: BoundedReader) -> int:
     """Check the opcode stream of ``fh`` (read to the STOP opcode); return the deepest nesting seen.
 
     Raises:
-        UnsafePickleError: MARK or container nesting deeper than :data:`MAX_DEPTH`.
+        UnsafePickleError: MARK or container nesting deeper than :data:`MAX_DEPTH`, or an in-place
+            operation (APPEND(S), SETITEM(S), ADDITEMS, BUILD) on an object fetched again from the
+            memo: picklers never emit one, and it would let a container grow after being nested.
         DatasetError: not a pickle, truncated, or inconsistent (stack underflow, missing memo entry).
     """
-    stack: list[int] = []  # nesting depth of each stack entry
+    stack: list[_Entry] = []
     marks: list[int] = []  # stack heights at each open MARK
-    memo: dict[int, int] = {}
+    memo: dict[int, int] = {}  # memo index -> depth of the stored object
     deepest = 0
     try:
         for opcode, arg, pos in _opcodes(fh):
             name = opcode.name
+            floor = marks[-1] if marks else 0
             if name == "MARK":
                 marks.append(len(stack))
                 if len(marks) > MAX_DEPTH:
                     raise _depth_error("MARK", pos)
             elif name in _MEMO_PUT or name == "MEMOIZE":
-                if len(stack) <= (marks[-1] if marks else 0):
-                    raise DatasetError(f"not a valid or complete pickle (memo store of an empty stack at byte {pos})")
-                memo[len(memo) if name == "MEMOIZE" else arg] = stack[-1]
+                if len(stack) <= floor:
+                    raise _invalid(f"memo store of an empty stack at byte {pos}")
+                memo[len(memo) if name == "MEMOIZE" else arg] = stack[-1][0]
             elif name in _MEMO_GET:
                 if arg not in memo:
-                    raise DatasetError(
-                        f"not a valid or complete pickle (memo entry {arg} read before it is stored (byte {pos}))"
-                    )
-                stack.append(memo[arg])
+                    raise _invalid(f"memo entry {arg} read before it is stored, byte {pos}")
+                stack.append((memo[arg], True))
             elif name == "DUP":
-                stack.append(_pop(stack, marks, 1, pos)[0])
-                stack.append(stack[-1])
-            elif name == "POP" and len(stack) == (marks[-1] if marks else 0) and marks:
+                ((depth, _),) = _pop(stack, marks, 1, pos)
+                stack += [(depth, False), (depth, True)]
+            elif name == "POP" and len(stack) == floor and marks:
                 marks.pop()  # POP on an empty MARK frame discards the mark, as the unpickler does
             elif name == "POP_MARK":
                 if not marks:
-                    raise DatasetError(f"not a valid or complete pickle (POP_MARK without MARK at byte {pos})")
+                    raise _invalid(f"POP_MARK without MARK at byte {pos}")
                 del stack[marks.pop() :]
             else:
                 before = opcode.stack_before
-                popped: list[int] = []
                 if pickletools.markobject in before:
                     if not marks:
-                        raise DatasetError(f"not a valid or complete pickle ({name} without MARK at byte {pos})")
+                        raise _invalid(f"{name} without MARK at byte {pos}")
                     items = stack[marks[-1] :]
                     del stack[marks.pop() :]
                     popped = _pop(stack, marks, before.index(pickletools.markobject), pos) + items
                 else:
                     popped = _pop(stack, marks, len(before), pos)
-                if name in _IN_PLACE:  # the target keeps its identity; it gains the items' depth
-                    depth = max(popped[0], 1 + max(popped[1:], default=0))
+                depths = [depth for depth, _ in popped]
+                if name in _IN_PLACE:  # the target keeps its identity and gains the items' depth
+                    if popped[0][1]:
+                        raise UnsafePickleError(
+                            f"refused {name} at byte {pos} on an object fetched again from the memo "
+                            "(nothing was executed)"
+                        )
+                    depth = max(depths[0], 1 + max(depths[1:], default=0))
                 else:
-                    depth = 1 + max(popped, default=-1)
-                for _ in opcode.stack_after:
-                    stack.append(depth)
+                    depth = 1 + max(depths, default=-1)
+                stack += [(depth, False)] * len(opcode.stack_after)
                 if depth > MAX_DEPTH:
                     raise _depth_error("a container", pos)
                 deepest = max(deepest, depth)
     except DatasetError:
         raise
     except (ValueError, OverflowError) as err:
-        raise DatasetError(f"not a valid or complete pickle ({err})") from None
+        raise _invalid(str(err)) from None
     return deepest

@@ -91,6 +91,14 @@ def test_deep_marks_and_lists_are_refused(raw, what):
         unpickle(raw)
 
 
+def test_containers_grown_through_memo_aliases_are_refused():
+    # Lists chained by fetching both ends from the memo: no depth visible when each APPEND runs.
+    chain = b"\x80\x02" + b"".join(b"]r%s" % i.to_bytes(4, "little") for i in range(1000))
+    chain += b"".join(b"j%sj%sa0" % (i.to_bytes(4, "little"), (i + 1).to_bytes(4, "little")) for i in range(999))
+    with pytest.raises(UnsafePickleError, match="refused APPEND at byte .* on an object fetched again from the memo"):
+        unpickle(chain + b"j\x00\x00\x00\x00.")
+
+
 def test_real_format_nesting_is_far_below_the_bound():
     from tests.data.test_rml2016 import py2_pickle, tiny_dict
 
@@ -252,7 +260,7 @@ def test_length_fields_beyond_the_file_are_refused_without_allocating(raw):
             + b"I00\nS'\\x00\\x00\\x00\\x00'\ntbg1\n(I1\n(I1\nt"
             + dtype_ops()
             + b"I00\nS'\\x00\\x00\\x00\\x00'\ntb.",
-            "only a dtype or array being unpickled takes a state, once",
+            "BUILD at byte 249 on an object fetched again from the memo",
         ),
         (array_ops((2,), py2_str(b"\x00" * 8)) + b"I0\nI1\ns.", "SETITEM on a ndarray"),
         (b"\x80\x02C\x01a(K\x01e.", "APPENDS on a bytes"),
