@@ -152,7 +152,7 @@ def scan_pickle(fh: BoundedReader) -> int:
                 stack.append((memo[arg], True))
             elif name == "DUP":
                 ((depth, _),) = _pop(stack, marks, 1, pos)
-                stack += [(depth, False), (depth, True)]
+                stack += [(depth, True), (depth, True)]  # either copy may end up nested in the other
             elif name == "POP" and len(stack) == floor and marks:
                 marks.pop()  # POP on an empty MARK frame discards the mark, as the unpickler does
             elif name == "POP_MARK":
@@ -173,7 +173,7 @@ def scan_pickle(fh: BoundedReader) -> int:
                 if name in _IN_PLACE:  # the target keeps its identity and gains the items' depth
                     if popped[0][1]:
                         raise UnsafePickleError(
-                            f"refused {name} at byte {pos} on an object fetched again from the memo "
+                            f"refused {name} at byte {pos} on an object fetched again from the memo (or duplicated) "
                             "(nothing was executed)"
                         )
                     depth = max(depths[0], 1 + max(depths[1:], default=0))
