@@ -115,21 +115,23 @@ def check_mlflow_model(folder: str | Path) -> Path:
     where = f"MLflow model {root}"
     try:
         spec = yaml.safe_load((root / "MLmodel").read_text())
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, ValueError, yaml.YAMLError) as err:
         raise ModelError(f"refusing {where}: cannot read its MLmodel file: {err}") from None
     flavors = spec.get("flavors") if isinstance(spec, dict) else None
     if not isinstance(flavors, dict) or "tensorflow" not in flavors:
         raise ModelError(f"refusing {where}: MLmodel has no tensorflow flavor")
     problems = [f"flavor {name!r}" for name in sorted(set(flavors) - _MLFLOW_FLAVORS)]
     problems += [f"'code: {value}' in {key}" for key, value in _code_entries(spec)]
-    tf_flavor, pyfunc = flavors["tensorflow"] or {}, flavors.get("python_function") or {}
+    tf_flavor, pyfunc = flavors["tensorflow"], flavors.get("python_function") or {}
+    if not isinstance(tf_flavor, dict) or not isinstance(pyfunc, dict):
+        raise ModelError(f"refusing {where}: its MLmodel flavors are not mappings")
     if tf_flavor.get("model_type") != "keras" or tf_flavor.get("save_format") == "h5":
         problems.append(f"tensorflow flavor {tf_flavor.get('model_type')}/{tf_flavor.get('save_format')} (not .keras)")
     if pyfunc and pyfunc.get("loader_module") != "mlflow.tensorflow":
         problems.append(f"loader module {pyfunc.get('loader_module')!r}")
     if "python_model" in pyfunc or "cloudpickle_version" in pyfunc:
         problems.append("a pickled python_model")
-    for file in sorted(p for p in root.rglob("*")):
+    for file in sorted(root.rglob("*")):
         rel = file.relative_to(root).as_posix()
         if file.is_file() and file.name.lower().endswith(_PICKLE_SUFFIXES):
             problems.append(f"pickle file {rel}")
@@ -304,4 +306,12 @@ def _project_names(config: Any) -> set[str]:
     return found
 
 
-__all__ = ["CODE_LAYERS", "MLFLOW_ARCHIVE", "PROJECT_CLASSES", "archive_config", "archive_sha256", "load_model"]
+__all__ = [
+    "CODE_LAYERS",
+    "MLFLOW_ARCHIVE",
+    "PROJECT_CLASSES",
+    "archive_config",
+    "archive_sha256",
+    "check_mlflow_model",
+    "load_model",
+]
