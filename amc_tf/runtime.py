@@ -2,27 +2,51 @@
 
 TF-MOT 0.8 only accepts Keras-2 objects, and ART must see the same model objects, so the whole
 project uses the Keras 2 API shipped as ``tf_keras``. ``TF_USE_LEGACY_KERAS=1`` has to be in the
-environment *before* TensorFlow is imported (``amc_tf/__init__.py`` sets it too, before anyone
-imports TensorFlow). Every other module does ``from amc_tf.runtime import keras, tf``; nobody imports
-``keras`` directly, so a later move to Keras 3 is a change in this file only. It also turns off
-MLflow's pickle deserialisation (D9: models are loaded by :mod:`amc_tf.models.loading` only).
+environment *before* TensorFlow is imported, so ``amc_tf/__init__.py`` sets it (with the other
+variables TensorFlow and MLflow read) when the package is imported, before anything can import
+TensorFlow; this module then imports it. Every other module does ``from amc_tf.runtime import
+keras, tf``; nobody imports ``keras`` directly, so a later move to Keras 3 is a change here only.
+
+TensorFlow's C++ start-up prints a few lines (CUDA-driver probes, the absl logging notice) before
+its log level applies; :func:`_quiet_import` keeps them off the terminal unless
+``TF_CPP_MIN_LOG_LEVEL`` is 0 or 1 (the user asked for TensorFlow's messages).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import sys
 
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep CPU-feature banners out of user output
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN reorders float sums: not bit-reproducible
-# MLflow's own switch for unpickling model files and evaluation artifacts (default "true"): off,
-# so no MLflow loader runs a pickle's code (D9). Read by MLflow at load time; set before its import.
-os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
+import numpy as np
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-import tf_keras as keras  # noqa: E402
+import amc_tf  # noqa: F401  (the environment TensorFlow reads, before it is imported)
+
+
+@contextlib.contextmanager
+def _quiet_import():
+    """Send file descriptor 2 to /dev/null while TensorFlow's C++ runtime starts (its first lines
+    come before absl logging honours ``TF_CPP_MIN_LOG_LEVEL``); Python errors still show."""
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") in ("0", "1"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+with _quiet_import():
+    import tensorflow as tf
+    import tf_keras as keras
+
+    tf.config.list_physical_devices("GPU")  # the CUDA probe logs here, inside the quiet block
 
 #: Floating-point dtype of all I/Q tensors and model weights.
 FLOATX = "float32"

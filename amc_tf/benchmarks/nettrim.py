@@ -17,31 +17,24 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import typer
 
-from amc_tf import cache
-from amc_tf.config.data import SyntheticConfig
-from amc_tf.config.train import TrainConfig
-from amc_tf.data.splits import stratified_split
-from amc_tf.data.synthetic import generate
 from amc_tf.errors import ConfigError
-from amc_tf.evaluation.metrics import predict_logits
-from amc_tf.io import atomic_path, write_json
-from amc_tf.models.input_scale import input_scale_of
-from amc_tf.models.loading import load_model as safe_load_model
-from amc_tf.models.registry import build_model, model_params
-from amc_tf.progress import say
-from amc_tf.prune.apply import nettrim_dense, sample_windows
-from amc_tf.runtime import keras, set_seed
-from amc_tf.training.fit import fit_classifier
+from amc_tf.io import write_json
+
+if TYPE_CHECKING:  # TensorFlow is imported when the benchmark runs, not when the CLI starts
+    from amc_tf.runtime import keras
 
 #: The modules whose source determines the cached VT-CNN2.
 MODEL_CODE = ("amc_tf.models.vtcnn2", "amc_tf.models.input_scale", "amc_tf.training.fit", "amc_tf.data.synthetic")
 
 
 def _accuracy_at(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    from amc_tf.evaluation.metrics import predict_logits
+
     return float(np.mean(predict_logits(model, x).argmax(axis=1) == y))
 
 
@@ -77,6 +70,20 @@ def run_nettrim_benchmark(
     Returns:
         ``{"seconds", "sparsity", "relative_output_error", "acc_before", "acc_after", ...}``.
     """
+    from amc_tf import cache
+    from amc_tf.config.data import SyntheticConfig
+    from amc_tf.config.train import TrainConfig
+    from amc_tf.data.splits import stratified_split
+    from amc_tf.data.synthetic import generate
+    from amc_tf.io import atomic_path
+    from amc_tf.models.input_scale import input_scale_of
+    from amc_tf.models.loading import load_model as safe_load_model
+    from amc_tf.models.registry import build_model, model_params
+    from amc_tf.progress import say
+    from amc_tf.prune.apply import nettrim_dense, sample_windows
+    from amc_tf.runtime import set_seed
+    from amc_tf.training.fit import fit_classifier
+
     if eval_snr not in snrs:
         raise ValueError(f"eval_snr {eval_snr} must be one of the generated SNRs {list(snrs)}")
     set_seed(seed)

@@ -9,6 +9,7 @@ from amc_tf.config.train import TrainConfig
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import ConfigError
 from amc_tf.evaluation.metrics import evaluate_classifier, evaluate_predictions
+from amc_tf.models.loading import load_model
 from amc_tf.models.registry import build_model, input_scale_for
 from amc_tf.runtime import keras, set_seed
 from amc_tf.training.fit import fit_classifier
@@ -67,7 +68,7 @@ def test_training_learns_and_evaluation_reports(tmp_path):
     # save / load round trip gives identical logits
     path = tmp_path / "m.keras"
     model.save(path)
-    again = keras.models.load_model(path, compile=False)
+    again = load_model(path)
     np.testing.assert_allclose(again(val.x[:8], training=False), model(val.x[:8], training=False), rtol=1e-6, atol=1e-6)
 
 

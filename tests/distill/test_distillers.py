@@ -7,6 +7,7 @@ import pytest
 
 from amc_tf.distill import Distiller, ResponseDistiller
 from amc_tf.errors import ConfigError
+from amc_tf.models.loading import load_model
 from amc_tf.runtime import keras, set_seed
 
 
@@ -117,7 +118,7 @@ def test_distiller_saves_and_loads(tiny, tmp_path, cls):
     d.fit(x, y, batch_size=6, epochs=1, verbose=0)
     path = tmp_path / "distiller.keras"
     d.save(path)
-    again = keras.models.load_model(path)
+    again = load_model(path)
     assert type(again) is cls
     assert (again.alpha, again.temperature, again.teacher.trainable) == (0.3, 2.5, False)
     np.testing.assert_allclose(again.predict(x, verbose=0), d.predict(x, verbose=0), atol=1e-6)

@@ -12,6 +12,7 @@ import pytest
 from amc_tf.config.base import load_config, validate_config
 from amc_tf.config.compress import CompressConfig
 from amc_tf.errors import ConfigError
+from amc_tf.models.loading import load_model
 
 
 def _tiny_config(tmp_path) -> CompressConfig:
@@ -84,7 +85,6 @@ def _check_models_take_raw_windows(cfg: CompressConfig, result, children: dict) 
     from amc_tf.evaluation.metrics import predict_logits
     from amc_tf.models.input_scale import input_scale_of
     from amc_tf.models.registry import input_scale_for
-    from amc_tf.runtime import keras
 
     splits = load_splits(cfg.data, children["data"].data.tags["data_path"], cfg.seed)
     scale = input_scale_for(splits["train"].x)
@@ -96,7 +96,7 @@ def _check_models_take_raw_windows(cfg: CompressConfig, result, children: dict) 
     at10 = test.snr == 10
     rows = {r["model"]: r for r in result.details["size_table"]["rows"]}
     for role, path in result.outputs.items():
-        model = keras.models.load_model(path, compile=False)
+        model = load_model(path)
         assert input_scale_of(model) == pytest.approx(scale), role
         correct = predict_logits(model, test.x, cfg.evaluation.batch_size).argmax(axis=1) == test.y
         assert float(np.mean(correct)) == result.details["accuracy"][role]["accuracy"], role

@@ -40,9 +40,9 @@ def _config(tmp_path, **tracking) -> TrainClassifierConfig:
 
 
 def test_flow_records_everything_and_caches_data(prefect_harness, mlflow_store, tmp_path):
-    import mlflow
     from mlflow import MlflowClient
 
+    from amc_tf.tracking.models import load_keras_model
     from flows.train_classifier import train_classifier
 
     cfg = _config(tmp_path)
@@ -76,7 +76,7 @@ def test_flow_records_everything_and_caches_data(prefect_harness, mlflow_store, 
     assert first.headline["test_acc_snr_ge_0"] == pytest.approx(np.mean([per_snr[0], per_snr[10]]))
     assert Path(first.outputs["model_path"]).is_file()
     assert Path(first.outputs["model_path"]).parent == Path(first.output_dir)
-    model = mlflow.tensorflow.load_model(first.outputs["model_uri"])
+    model = load_keras_model(first.outputs["model_uri"])  # the safe loader, checking the recorded sha256
     assert model.output_shape[-1] == 3
     assert input_scale_of(model) == pytest.approx(stages["train"].data.metrics["input_scale"])  # raw windows in
     assert input_scale_of(model) > 10

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from amc_tf.errors import ConfigError
+from amc_tf.models.loading import load_model
 from amc_tf.models.registry import build_model
 from amc_tf.runtime import keras
 
@@ -44,7 +45,7 @@ def test_ibcnn_saves_and_loads(tmp_path):
     x = np.random.default_rng(1).normal(size=(4, 2, 32)).astype("float32")
     path = tmp_path / "ibcnn.keras"
     model.save(path)
-    again = keras.models.load_model(path)
+    again = load_model(path)
     np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from amc_tf.errors import ConfigError
 from amc_tf.models.input_scale import input_scale_of
+from amc_tf.models.loading import load_model
 from amc_tf.models.registry import MODELS, build_model, input_scale_for, model_params
 from amc_tf.runtime import keras, set_seed
 
@@ -68,7 +69,7 @@ def test_scaled_model_saves_and_loads(tmp_path):
     model = build_model("sbcnn_small", n_classes=4, window=16, input_scale=42.0)
     path = tmp_path / "m.keras"
     model.save(path)
-    again = keras.models.load_model(path, compile=False)
+    again = load_model(path)
     assert input_scale_of(again) == 42.0
     x = (5e-3 * np.random.default_rng(3).normal(size=(3, 2, 16))).astype("float32")
     np.testing.assert_allclose(again(x, training=False).numpy(), model(x, training=False).numpy(), atol=1e-6)
