@@ -1,0 +1,54 @@
+"""The command line's contract: usage errors and user errors exit 2 with one message, internal
+errors exit 1 with a pointer to ``--debug``, and help or a bad config path answer without
+loading TensorFlow."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+
+def test_missing_option_is_a_usage_error_not_a_traceback(cli):
+    result = cli("attack")
+    assert result.exit_code == 2
+    assert "Missing option '--model-uri'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_command_is_a_usage_error(cli):
+    result = cli("trian")
+    assert result.exit_code == 2 and "No such command" in result.stderr
+
+
+def test_internal_error_exits_1_and_points_to_debug(cli, monkeypatch):
+    import flows
+
+    def boom(config):
+        raise RuntimeError("something broke inside")
+
+    monkeypatch.setattr(flows, "run_pipeline", boom)
+    result = cli("attack", "--model-uri", "runs:/x/model")
+    assert result.exit_code == 1
+    assert "internal error: RuntimeError: something broke inside" in result.stderr
+    assert "--debug" in result.stderr and "Traceback" not in result.stderr
+    with pytest.raises(RuntimeError, match="something broke inside"):
+        cli("attack", "--model-uri", "runs:/x/model", "--debug")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["bench", "--help"], ["run", "/no/such/config.yaml"]])
+def test_help_and_a_missing_config_do_not_import_tensorflow(args):
+    """A fresh interpreter is the point here: the test process has TensorFlow loaded already."""
+    code = (
+        "import sys\n"
+        "from amc_tf import cli\n"
+        "try:\n"
+        f"    cli.main({args!r})\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code)\n"
+        "print('tensorflow loaded:', 'tensorflow' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "tensorflow loaded: False" in proc.stdout, proc.stdout + proc.stderr
+    if args[0] == "run":
+        assert "exit 2" in proc.stdout and "config file not found" in proc.stderr
