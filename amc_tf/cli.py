@@ -41,8 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     """Console-script entry point.
 
     Exit codes: 0 success; 2 for anything the user can fix (a bad config, file, option or model:
-    one ``error:`` line, or click's usage message); 130 on Ctrl-C; 1 for an unexpected internal
-    error, reported in one line with a pointer to ``--debug`` (which shows the traceback).
+    one ``error:`` line, or click's usage message); 3 when a run finished but failed one of its
+    own checks (a budget audit); 130 on Ctrl-C; 1 for an unexpected internal error, reported in
+    one line with a pointer to ``--debug`` (which shows the traceback).
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         app(args, prog_name="amc-tf", standalone_mode=False)
     except AmcError as err:
         typer.echo(f"error: {err}", err=True)
-        sys.exit(2)
+        sys.exit(err.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):

@@ -10,6 +10,9 @@ from __future__ import annotations
 class AmcError(Exception):
     """Base class of every error the project raises on purpose."""
 
+    #: Exit code of the command line (2: the user can fix the input).
+    exit_code = 2
+
 
 class ConfigError(AmcError, ValueError):
     """A configuration file or value is invalid (unknown field, bad type, out of range)."""
@@ -29,3 +32,9 @@ class ModelError(AmcError, ValueError):
 
 class AttackError(AmcError, ValueError):
     """An attack or budget parameter is invalid."""
+
+
+class CheckFailed(AmcError):
+    """A run finished but one of its own checks failed (e.g. a perturbation over its budget)."""
+
+    exit_code = 3

@@ -52,3 +52,23 @@ def test_help_and_a_missing_config_do_not_import_tensorflow(args):
     assert "tensorflow loaded: False" in proc.stdout, proc.stdout + proc.stderr
     if args[0] == "run":
         assert "exit 2" in proc.stdout and "config file not found" in proc.stderr
+
+
+def test_a_failed_budget_audit_exits_3_after_reporting(cli, monkeypatch):
+    import flows
+    from amc_tf.results import PipelineResult
+
+    def audited(config):
+        return PipelineResult("evaluate_robustness", "r" * 32, "e", "sqlite:///x.db", "out", 1.0, {"audit_ok": 0.0})
+
+    monkeypatch.setattr(flows, "run_pipeline", audited)
+    result = cli("attack", "--model-uri", "runs:/x/model")
+    assert result.exit_code == 3 and "budget audit failed" in result.stderr
+    assert "MLflow run id: " + "r" * 32 in result.stdout  # the record is still reported
+
+
+def test_duplicate_yaml_keys_are_refused(cli, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("kind: train_classifier\ntrain:\n  epochs: 3\n  epochs: 5\n")
+    result = cli("run", path)
+    assert result.exit_code == 2 and "duplicate key 'epochs'" in result.stderr

@@ -96,7 +96,7 @@ def generate_command(
     """Generate a synthetic RadioML-style dataset from a config and write it as an amc-tf dataset."""
     import yaml
 
-    from amc_tf.config.base import validate_config
+    from amc_tf.config.base import parse_yaml, validate_config
     from amc_tf.config.data import SyntheticConfig
     from amc_tf.data.dataset import save_dataset
     from amc_tf.data.synthetic import generate as gen
@@ -106,7 +106,7 @@ def generate_command(
     if not config.is_file():
         raise ConfigError(f"config file not found: {config}")
     try:
-        raw = yaml.safe_load(config.read_text()) or {}
+        raw = parse_yaml(config.read_text()) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {config} is not valid YAML: {err}") from None
     section = raw

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from amc_tf.config.base import read_yaml
-from amc_tf.errors import ConfigError
+from amc_tf.errors import CheckFailed, ConfigError
 
 app = typer.Typer()
 
@@ -24,6 +24,11 @@ def _report(result) -> None:
     typer.echo(f"MLflow run id: {result.run_id}  (experiment '{result.experiment}')")
     typer.echo("See it with:")
     typer.echo(f"  {ui_command(result.tracking_uri)}")
+    if result.headline.get("audit_ok") == 0.0:
+        raise CheckFailed(
+            f"budget audit failed in run {result.run_id}: a perturbation is over its budget or not finite "
+            "(robustness_report.json lists each point's audit)"
+        )
 
 
 @app.command("run")

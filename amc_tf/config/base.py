@@ -109,6 +109,25 @@ def apply_overrides(data: dict, overrides: list[str] | None) -> dict:
     return out
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a mapping with the same key twice (YAML keeps the last one
+    silently, so ``epochs: 3`` written twice would hide the first value)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text safely (no Python objects), refusing duplicate keys."""
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
+
+
 def read_yaml(path: str | Path, overrides: list[str] | None = None) -> tuple[Any, str]:
     """Read a YAML file and apply ``overrides``; returns ``(data, source description)``.
 
@@ -119,7 +138,7 @@ def read_yaml(path: str | Path, overrides: list[str] | None = None) -> tuple[Any
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = parse_yaml(path.read_text())
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {path} is not valid YAML: {err}") from None
     data = data if data is not None else {}
