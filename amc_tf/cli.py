@@ -7,6 +7,7 @@ nothing deep inside TensorFlow reaches the user as a traceback.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 
@@ -28,6 +29,10 @@ app.add_typer(bench.app, name="bench")
 #: Environment variable with TensorFlow's C++ log level for CLI runs (default 3: errors hidden
 #: too, since CUDA-driver probes on a CPU machine log spurious ones; 0 shows everything).
 TF_LOG_LEVEL_ENV = "AMC_TF_TF_LOG_LEVEL"
+
+
+#: Operating-system errors the user fixes (a full disk, a read-only or forbidden path).
+_USER_OS_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS})
 
 
 def _usage_error(err: BaseException) -> bool:
@@ -56,6 +61,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as err:
+        if err.errno not in _USER_OS_ERRORS or debug:
+            raise
+        where = f" ({err.filename})" if err.filename else ""
+        typer.echo(f"error: {err.strerror}{where}", err=True)
+        sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
         sys.exit(130)

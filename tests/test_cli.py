@@ -72,3 +72,17 @@ def test_duplicate_yaml_keys_are_refused(cli, tmp_path):
     path.write_text("kind: train_classifier\ntrain:\n  epochs: 3\n  epochs: 5\n")
     result = cli("run", path)
     assert result.exit_code == 2 and "duplicate key 'epochs'" in result.stderr
+
+
+def test_a_full_disk_is_one_error_line(cli, monkeypatch):
+    import errno
+
+    import flows
+
+    def full(config):
+        raise OSError(errno.ENOSPC, "No space left on device", "artifacts/x/model.keras")
+
+    monkeypatch.setattr(flows, "run_pipeline", full)
+    result = cli("attack", "--model-uri", "runs:/x/model")
+    assert result.exit_code == 2
+    assert "error: No space left on device (artifacts/x/model.keras)" in result.stderr
