@@ -23,7 +23,7 @@ from typing import Any
 
 import amc_tf
 from amc_tf.results import PipelineResult
-from amc_tf.tracking.store import _mlflow, configure, ensure_experiment
+from amc_tf.tracking.store import _mlflow, configure, ensure_experiment, retry_locked
 
 
 def git_commit() -> str:
@@ -93,11 +93,11 @@ def parent_run(
     if data_fingerprint:
         all_tags["data_fingerprint"] = data_fingerprint
     all_tags.update(tags or {})
-    with mlflow.start_run(experiment_id=exp_id, run_name=run_name, tags=all_tags) as run:
+    with retry_locked(mlflow.start_run)(experiment_id=exp_id, run_name=run_name, tags=all_tags) as run:
         params = {k: _clean_param(v) for k, v in config.flat().items()}
         items = list(params.items())
         for i in range(0, len(items), 100):
-            mlflow.log_params(dict(items[i : i + 100]))
+            retry_locked(mlflow.log_params)(dict(items[i : i + 100]))
         yield run
 
 
@@ -201,16 +201,16 @@ def child_run(
         exp_id = parent.info.experiment_id
     else:
         exp_id = None
-    with mlflow.start_run(
+    with retry_locked(mlflow.start_run)(
         run_name=stage, nested=True, tags=all_tags, parent_run_id=parent_run_id, experiment_id=exp_id
     ) as run:
         if params:
-            mlflow.log_params({k: _clean_param(v) for k, v in params.items()})
+            retry_locked(mlflow.log_params)({k: _clean_param(v) for k, v in params.items()})
         yield run
 
 
 def set_tags(tags: dict[str, str]) -> None:
-    _mlflow().set_tags(tags)
+    retry_locked(_mlflow().set_tags)(tags)
 
 
 def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
@@ -223,7 +223,7 @@ def log_metrics(metrics: dict[str, float], step: int | None = None) -> None:
         if math.isfinite(value):
             clean[re.sub(r"[^A-Za-z0-9_\-./ ]", "_", key)] = value
     if clean:
-        _mlflow().log_metrics(clean, step=step)
+        retry_locked(_mlflow().log_metrics)(clean, step=step)
 
 
 def log_json(obj: Any, artifact_file: str) -> None:
