@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 
 import typer
@@ -42,6 +43,10 @@ def _usage_error(err: BaseException) -> bool:
     return isinstance(err, (click.ClickException, typer.exceptions.TyperException)) and hasattr(err, "show")
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point.
 
@@ -54,6 +59,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     args = [a for a in args if a != "--debug"]
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get(TF_LOG_LEVEL_ENV, "3")  # read when TF is imported
+    signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM ends a flow as Ctrl-C does: runs KILLED, no temp left
     try:
         app(args, prog_name="amc-tf", standalone_mode=False)
     except AmcError as err:

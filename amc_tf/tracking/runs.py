@@ -22,7 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import amc_tf
+from amc_tf.io import remove_stale_temps
 from amc_tf.results import PipelineResult
+from amc_tf.tracking.recovery import owner_tags, reap_dead_runs
 from amc_tf.tracking.store import _mlflow, configure, ensure_experiment, retry_locked
 
 
@@ -92,13 +94,27 @@ def parent_run(
         all_tags["prefect_flow_run_id"] = fid
     if data_fingerprint:
         all_tags["data_fingerprint"] = data_fingerprint
+    all_tags.update(owner_tags())
     all_tags.update(tags or {})
-    with retry_locked(mlflow.start_run)(experiment_id=exp_id, run_name=run_name, tags=all_tags) as run:
+    active = retry_locked(mlflow.start_run)(experiment_id=exp_id, run_name=run_name, tags=all_tags)
+    with _killed_on_interrupt(active.info.run_id), active as run:
         params = {k: _clean_param(v) for k, v in config.flat().items()}
         items = list(params.items())
         for i in range(0, len(items), 100):
             retry_locked(mlflow.log_params)(dict(items[i : i + 100]))
         yield run
+
+
+@contextlib.contextmanager
+def _killed_on_interrupt(run_id: str) -> Iterator[None]:
+    """Record a run ended by Ctrl-C or SIGTERM as KILLED (MLflow would say FAILED)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        from mlflow import MlflowClient
+
+        MlflowClient().set_terminated(run_id, status="KILLED")
+        raise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,14 +158,20 @@ def flow_run(config: Any, *, tags: dict[str, str] | None = None) -> Iterator[Flo
     """Open the parent MLflow run of a flow run for a pipeline config.
 
     Points MLflow at ``config.tracking.uri`` (else ``$MLFLOW_TRACKING_URI``, else the embedded
-    store), opens the parent run in the pipeline's experiment with the flattened config as params
-    and the provenance tags, and yields a :class:`FlowRun`; on exit logs ``wall_seconds``.
+    store), marks runs of dead processes KILLED and removes temporary files they left in the
+    config's output and cache folders, opens the parent run in the pipeline's experiment with the
+    flattened config as params and the provenance tags, and yields a :class:`FlowRun`; on exit
+    logs ``wall_seconds``. Ctrl-C or SIGTERM ends the run (and its open child) as KILLED.
 
     Args:
         config: A :class:`~amc_tf.config.base.PipelineBase` config.
         tags: Extra tags of the parent run.
     """
     uri = configure(config.tracking.uri)
+    reap_dead_runs()
+    for folder in (config.output_dir, getattr(getattr(config, "data", None), "cache_dir", None)):
+        if folder:
+            remove_stale_temps(folder)
     experiment = config.experiment
     started = time.perf_counter()
     with parent_run(experiment, config.name, config, tags=tags) as run:
@@ -196,14 +218,13 @@ def child_run(
             value = parent.data.tags.get(key)
             if value:
                 all_tags[key] = value
+    all_tags.update(owner_tags())
     all_tags.update(tags or {})
-    if parent is not None:
-        exp_id = parent.info.experiment_id
-    else:
-        exp_id = None
-    with retry_locked(mlflow.start_run)(
+    exp_id = parent.info.experiment_id if parent is not None else None
+    active = retry_locked(mlflow.start_run)(
         run_name=stage, nested=True, tags=all_tags, parent_run_id=parent_run_id, experiment_id=exp_id
-    ) as run:
+    )
+    with _killed_on_interrupt(active.info.run_id), active as run:
         if params:
             retry_locked(mlflow.log_params)({k: _clean_param(v) for k, v in params.items()})
         yield run
