@@ -29,6 +29,11 @@ def _known_baseline(name: str) -> str:
     return name
 
 
+#: Budgets outside this range (dB) are a typo, not a threat model: −80 dB moves nothing a float32
+#: window can show, +40 dB is a perturbation 10,000 times the noise power.
+PNR_RANGE_DB = (-80.0, 40.0)
+
+
 def default_pnr_grid() -> list[float]:
     """−20 … 0 dB in 2 dB steps (the papers' axis)."""
     return [float(v) for v in range(-20, 1, 2)]
@@ -106,9 +111,21 @@ class RobustnessConfig(Frozen):
             return value
         if not all(math.isfinite(v) for v in value):
             raise ValueError("PNR values must be finite (dB)")
+        low, high = PNR_RANGE_DB
+        off = [v for v in value if not low <= v <= high]
+        if off:
+            raise ValueError(f"PNR values must lie in [{low:g}, {high:g}] dB, got {off}")
         if len(set(value)) != len(value):
             raise ValueError("PNR values must be distinct")
         return sorted(value)
+
+    @field_validator("breakdown_pnr_db")
+    @classmethod
+    def _breakdown_in_range(cls, value: float | None) -> float | None:
+        low, high = PNR_RANGE_DB
+        if value is not None and not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"breakdown_pnr_db must lie in [{low:g}, {high:g}] dB, got {value}")
+        return value
 
     @model_validator(mode="after")
     def _art_grid_inside(self) -> RobustnessConfig:

@@ -18,6 +18,12 @@ from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.errors import ConfigError
 from amc_tf.models.mimo_arch import Arch
 
+#: Largest attack budget accepted (metres): beyond a kilometre the "attack" moves UEs out of the
+#: network, which no GPS error explains.
+MAX_EPS_M = 1_000.0
+#: Largest dataset accepted (setups): 30x the paper's 329,500, days of generation on 2 cores.
+MAX_SETUPS = 10_000_000
+
 
 class Precoder(str, Enum):
     """Downlink precoders: maximum ratio and multi-cell MMSE (book §4.1, §7.1)."""
@@ -172,8 +178,8 @@ class MimoDataConfig(Frozen):
             (:mod:`amc_tf.cache`; e.g. ``mimo-train-<spec hash>-<code digest>``).
     """
 
-    train_setups: int = Field(default=329_000, ge=1)
-    test_setups: int = Field(default=500, ge=1)
+    train_setups: int = Field(default=329_000, ge=1, le=MAX_SETUPS)
+    test_setups: int = Field(default=500, ge=1, le=MAX_SETUPS)
     shard_size: int = Field(default=2_000, ge=1)
     workers: int = Field(default=2, ge=1, le=64)
     cache_dir: str = ".cache/mimo"
@@ -232,7 +238,7 @@ class MimoAttackConfig(Frozen):
     pgd_iters: int = Field(default=40, ge=1)
     mifgsm_mu: float = Field(default=0.1, ge=0)
     mifgsm_iters: int = Field(default=10, ge=1)
-    sumse_eps_m: float = Field(default=0.5, gt=0)
+    sumse_eps_m: float = Field(default=0.5, gt=0, le=MAX_EPS_M)
     transfer_attacks: tuple[CellAttackName, ...] = (CellAttackName.FGSM, CellAttackName.PGDM, CellAttackName.MIFGSM)
     wide_eps_m: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
     wide_attacks: tuple[CellAttackName, ...] = (CellAttackName.FGSM, CellAttackName.PGDM, CellAttackName.RANDOM)
@@ -242,9 +248,9 @@ class MimoAttackConfig(Frozen):
     def _eps(cls, value: tuple[float, ...], info) -> tuple[float, ...]:
         if not value and info.field_name == "eps_m":
             raise ValueError("eps_m must not be empty")
-        bad = [e for e in value if not (math.isfinite(e) and e >= 0)]
+        bad = [e for e in value if not (math.isfinite(e) and 0 <= e <= MAX_EPS_M)]
         if bad:
-            raise ValueError(f"{info.field_name} values must be finite and >= 0 metres, got {bad}")
+            raise ValueError(f"{info.field_name} values must be finite, in [0, {MAX_EPS_M:g}] metres, got {bad}")
         return tuple(sorted(value))
 
 
@@ -258,7 +264,7 @@ class MimoAdversarialConfig(Frozen):
     """
 
     enabled: bool = True
-    eps_m: float = Field(default=0.3, gt=0)
+    eps_m: float = Field(default=0.3, gt=0, le=MAX_EPS_M)
     mix_clean: bool = True
 
 

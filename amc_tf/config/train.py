@@ -4,16 +4,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from amc_tf.config.base import Frozen
 
 
 class ModelConfig(Frozen):
-    """Which registered model to build (``amc_tf.models.registry.MODELS``) and its keyword params."""
+    """Which registered model to build (``amc_tf.models.registry.MODELS``) and its keyword params.
+
+    Both are checked when the config loads, against the registry and the builder's signature, so
+    a typo fails before any data is generated.
+    """
 
     name: str = "vtcnn2"
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _registered(self) -> ModelConfig:
+        import inspect
+
+        from amc_tf.models.registry import MODELS
+
+        if self.name not in MODELS:
+            raise ValueError(f"unknown model {self.name!r}; registered models: {sorted(MODELS)}")
+        settable = set(inspect.signature(MODELS[self.name]).parameters) - {"n_classes", "window"}  # from the data
+        bad = sorted(set(self.params) - settable)
+        if bad:
+            raise ValueError(f"model {self.name!r} has no parameter(s) {bad} to set; it takes {sorted(settable)}")
+        return self
 
 
 class TrainConfig(Frozen):
