@@ -50,8 +50,10 @@ def test_bench_mimo_stages_times_every_stage(tmp_path):
     assert (data["setups"], data["antennas"], data["chunk"]) == (4, 8, 2)
     assert {"mr closed form", "solver (max-product, batched)"} <= set(data["stages"])
     assert {label for _, _, label in MR_PARTS} <= set(data["mr_parts"])
-    rows = [*data["stages"].values(), *data["mr_parts"].values()]
-    assert all(row["wall_s"] > 0 for row in rows)  # every stage and part was timed (ran at least once)
+    # the timed parts of the MR closed form are disjoint: together they never exceed the stage they
+    # break down (nested or double-counted timers would), up to the 0.1 ms rounding per row
+    named = sum(row["wall_s"] for name, row in data["mr_parts"].items() if not name.startswith("mr: rest"))
+    assert named <= data["stages"]["mr closed form"]["wall_s"] + 1e-4 * len(data["mr_parts"])
     assert data["total"]["setups_per_cpu_s"] > 0
     # the timing wrappers are gone afterwards: the library functions are the originals again
     from amc_tf.mimo import toeplitz
