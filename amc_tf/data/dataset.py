@@ -28,6 +28,8 @@ from amc_tf.errors import DatasetError
 from amc_tf.io import atomic_path
 
 _KEYS = ("x", "y", "snr", "classes", "manifest")
+#: SNR labels (dB) a dataset may carry: RadioML spans -20..30; beyond ±100 dB a label is corrupt.
+SNR_RANGE_DB = (-100, 100)
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,6 +123,9 @@ def validate_arrays(x: np.ndarray, y: np.ndarray, snr: np.ndarray, classes: tupl
         raise DatasetError(f"duplicate class names in {list(classes)}")
     if n and (y.min() < 0 or y.max() >= len(classes)):
         raise DatasetError(f"labels must lie in [0, {len(classes) - 1}], found [{y.min()}, {y.max()}]")
+    low, high = SNR_RANGE_DB
+    if n and (snr.min() < low or snr.max() > high):
+        raise DatasetError(f"SNR labels must lie in [{low}, {high}] dB, found [{snr.min()}, {snr.max()}]")
     if not np.isfinite(x).all():
         bad = int((~np.isfinite(x)).any(axis=(1, 2)).sum())
         raise DatasetError(f"x holds NaN or Inf values in {bad} window(s)")
@@ -168,6 +173,8 @@ def load_dataset(path: str | Path, *, verify: bool = True) -> IQDataset:
             x, y, snr = z["x"], z["y"], z["snr"]
             classes = tuple(str(c) for c in z["classes"].tolist())
             manifest = json.loads(str(z["manifest"]))
+        if not isinstance(manifest, dict):
+            raise DatasetError(f"{path}: its manifest is a JSON {type(manifest).__name__}, not a mapping")
     except DatasetError:
         raise
     except (OSError, ValueError, zipfile.BadZipFile, EOFError, json.JSONDecodeError) as err:

@@ -116,9 +116,12 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     """The manifest of an amc-tf ``.npz`` without reading (or verifying) its arrays."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            return json.loads(str(z["manifest"]))
+            manifest = json.loads(str(z["manifest"]))
     except (OSError, ValueError, KeyError) as err:
         raise DatasetError(f"{path}: no readable amc-tf manifest ({err})") from None
+    if not isinstance(manifest, dict):
+        raise DatasetError(f"{path}: its manifest is a JSON {type(manifest).__name__}, not a mapping")
+    return manifest
 
 
 def describe(path: str | Path) -> dict[str, Any]:

@@ -82,6 +82,7 @@ def test_properties_subset_and_select():
         ({"classes": ("A", "A")}, "duplicate class names"),
         ({"y": np.array([0, 1, 3])}, "labels must lie in [0, 2], found [0, 3]"),
         ({"y": np.array([0, -1, 1])}, "labels must lie in [0, 2], found [-1, 1]"),
+        ({"snr": np.array([0, 999, 10], np.int32)}, "SNR labels must lie in [-100, 100] dB, found [0, 999]"),
         (
             {"x": np.where(np.arange(4) == 1, np.nan, 0.0).astype(np.float32)[None, None].repeat(3, 0).repeat(2, 1)},
             "x holds NaN or Inf values in 3 window(s)",
@@ -179,3 +180,14 @@ def test_round_trip_with_other_integer_dtypes(tmp_path):
     ds32 = IQDataset(ds.x, ds.y.astype(np.int32), ds.snr.astype(np.int64), CLASSES)
     back = load_dataset(save_dataset(ds32, tmp_path / "d.npz"))
     np.testing.assert_array_equal(back.y, ds.y)
+
+
+def test_a_manifest_that_is_not_a_mapping_is_refused(tmp_path):
+    from amc_tf.data.importers import read_manifest
+
+    path = tmp_path / "list_manifest.npz"
+    ds = IQDataset(np.zeros((2, 2, 4), np.float32), np.array([0, 1]), np.zeros(2, np.int32), ("A", "B"))
+    np.savez(path, x=ds.x, y=ds.y, snr=ds.snr, classes=np.array(ds.classes), manifest=np.array(json.dumps([1, 2])))
+    for load in (load_dataset, read_manifest):
+        with pytest.raises(DatasetError, match="manifest is a JSON list, not a mapping"):
+            load(path)
