@@ -21,7 +21,26 @@ def test_unknown_command_is_a_usage_error(cli):
     assert result.exit_code == 2 and "No such command" in result.stderr
 
 
-def test_internal_error_exits_1_and_points_to_debug(cli, monkeypatch):
+@pytest.fixture()
+def no_preflight(monkeypatch):
+    """Skip the model check of ``attack`` (these tests replace the flow itself)."""
+    from amc_tf.commands import pipelines
+
+    monkeypatch.setattr(pipelines, "_preflight", lambda cfg: None)
+
+
+def test_an_unknown_model_fails_before_any_flow_starts(cli, monkeypatch, mlflow_store):
+    import flows
+
+    def started(config):
+        raise AssertionError("the flow started")
+
+    monkeypatch.setattr(flows, "run_pipeline", started)
+    result = cli("attack", "--model-uri", "0123456789abcdef0123456789abcdef")
+    assert result.exit_code == 2 and "not found" in result.stderr
+
+
+def test_internal_error_exits_1_and_points_to_debug(cli, monkeypatch, no_preflight):
     import flows
 
     def boom(config):
@@ -54,7 +73,7 @@ def test_help_and_a_missing_config_do_not_import_tensorflow(args):
         assert "exit 2" in proc.stdout and "config file not found" in proc.stderr
 
 
-def test_a_failed_budget_audit_exits_3_after_reporting(cli, monkeypatch):
+def test_a_failed_budget_audit_exits_3_after_reporting(cli, monkeypatch, no_preflight):
     import flows
     from amc_tf.results import PipelineResult
 
@@ -74,7 +93,7 @@ def test_duplicate_yaml_keys_are_refused(cli, tmp_path):
     assert result.exit_code == 2 and "duplicate key 'epochs'" in result.stderr
 
 
-def test_a_full_disk_is_one_error_line(cli, monkeypatch):
+def test_a_full_disk_is_one_error_line(cli, monkeypatch, no_preflight):
     import errno
 
     import flows

@@ -31,6 +31,18 @@ def _report(result) -> None:
         )
 
 
+def _preflight(cfg) -> None:
+    """Checks that need the store but not Prefect: the model an evaluation names must load (a bad
+    run id or URI fails here in seconds, not after a flow has started)."""
+    model_uri = getattr(cfg, "model_uri", None)
+    if model_uri:
+        from amc_tf.tracking.models import load_keras_model
+        from amc_tf.tracking.store import configure
+
+        configure(cfg.tracking.uri)
+        load_keras_model(model_uri)
+
+
 @app.command("run")
 def run_command(
     config: Path = typer.Argument(..., help="Pipeline YAML (its 'kind' picks the flow), e.g. configs/quickstart.yaml"),
@@ -42,6 +54,7 @@ def run_command(
     from amc_tf.config.pipelines import load_pipeline
 
     cfg = load_pipeline(config, set_)  # fails before any work on a typo or bad value
+    _preflight(cfg)
     _report(flows.run_pipeline(cfg))
 
 
@@ -70,4 +83,6 @@ def attack_command(
     else:
         cfg = validate_config(EvaluateRobustnessConfig, {})
     data = {**cfg.model_dump(mode="json"), "model_uri": model_uri}
-    _report(flows.run_pipeline(validate_config(EvaluateRobustnessConfig, data, "--model-uri")))
+    cfg = validate_config(EvaluateRobustnessConfig, data, "--model-uri")
+    _preflight(cfg)
+    _report(flows.run_pipeline(cfg))
