@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from amc_tf.results import jsonable
+
 #: Hex digits kept of each hash in an entry name.
 HASH_DIGITS = 16
 
@@ -33,22 +35,8 @@ def config_hash(config: Any) -> str:
         config: A pydantic model, a mapping/list/tuple of JSON-able values and models, or a
             string (hashed as is).
     """
-    payload = (
-        config if isinstance(config, str) else json.dumps(_jsonable(config), sort_keys=True, separators=(",", ":"))
-    )
+    payload = config if isinstance(config, str) else json.dumps(jsonable(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()[:HASH_DIGITS]
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "value") and isinstance(value.value, (str, int, float)):
-        return value.value  # enums
-    return value
 
 
 @functools.cache

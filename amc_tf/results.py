@@ -20,9 +20,12 @@ from amc_tf.schema import flatten
 
 
 def jsonable(value: Any) -> Any:
-    """``value`` with dataclasses, numpy values, enums and paths turned into JSON types."""
+    """``value`` with typed results, dataclasses, pydantic models, numpy values, enums and paths
+    turned into JSON types."""
     if isinstance(value, Result):
         return value.to_json()
+    if hasattr(value, "model_dump"):  # pydantic configs
+        return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
