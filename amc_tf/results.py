@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
+import typing
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -45,6 +47,38 @@ def jsonable(value: Any) -> Any:
         return value.value
     if isinstance(value, Path):
         return str(value)
+    return value
+
+
+T = TypeVar("T")
+
+
+def decode(cls: type[T], data: dict[str, Any]) -> T:
+    """Rebuild the dataclass ``cls`` (nested dataclasses, lists, dicts, optionals) from its
+    JSON form (:func:`jsonable` / ``to_json``); keys that are not fields (derived values such
+    as a report's ``audit_ok``) are ignored."""
+    if not isinstance(data, dict):
+        raise TypeError(f"{cls.__name__}: expected a JSON object, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{name: _decode_value(hints[name], value) for name, value in data.items() if name in fields})
+
+
+def _decode_value(tp: Any, value: Any) -> Any:
+    if value is None:
+        return None
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in args if a is not type(None)]
+        return _decode_value(options[0], value) if len(options) == 1 else value
+    if dataclasses.is_dataclass(tp):
+        return decode(tp, value)
+    if origin is list:
+        return [_decode_value(args[0], v) for v in value] if args else list(value)
+    if origin is tuple:
+        return tuple(value)
+    if origin is dict and args:
+        return {k: _decode_value(args[1], v) for k, v in value.items()}
     return value
 
 
@@ -102,4 +136,4 @@ class PipelineResult(Result):
         return {**flat_metrics(self.headline), "wall_seconds": self.wall_seconds}
 
 
-__all__ = ["PipelineResult", "Result", "flat_metrics", "jsonable"]
+__all__ = ["PipelineResult", "Result", "decode", "flat_metrics", "jsonable"]

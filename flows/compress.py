@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from amc_tf.classifier import compression, stages
+from amc_tf.classifier import cached, compression, stages
 from amc_tf.classifier.figures import comparison_figures
 from amc_tf.classifier.results import DataResult, ModelComparison, NetTrimmed, SizeTable, TrainedModel
 from amc_tf.config.compress import CompressConfig
@@ -19,6 +19,10 @@ from flows.tasks import data_task, log_trained
 CONFIG = CompressConfig
 
 
+def _hit(hit: bool) -> str:
+    return "hit" if hit else "miss"
+
+
 @task(name="train")
 def train_task(config: CompressConfig, data: DataResult, role: str, parent: str, out: str) -> TrainedModel:
     """Train the teacher or the standard student f_S on hard labels."""
@@ -26,7 +30,8 @@ def train_task(config: CompressConfig, data: DataResult, role: str, parent: str,
     spec, recipe = (config.teacher, config.teacher_train) if teacher else (config.student, config.student_train)
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run(role, parent_run_id=parent):
-        model, trained = stages.train(spec, recipe, parts, f"{out}/{role}.keras", seed=config.seed, role=role)
+        model, trained, hit = cached.train(config, role, spec, recipe, data, parts, f"{out}/{role}.keras")
+        runs.set_tags({"stage_cache": _hit(hit)})
         return log_trained(config, model, trained, f"{role} ({model.name})")
 
 
@@ -36,7 +41,8 @@ def distill_task(
 ) -> TrainedModel:
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run("distill", parent_run_id=parent, params=config.distill.model_dump()):
-        model, trained = compression.distill(config, teacher.path, parts, f"{out}/f_D.keras")
+        model, trained, hit = cached.distill(config, teacher, data, parts, f"{out}/f_D.keras")
+        runs.set_tags({"stage_cache": _hit(hit)})
         return log_trained(config, model, trained, f"distillation ({config.distill.method})")
 
 
@@ -46,7 +52,8 @@ def nettrim_task(
 ) -> NetTrimmed:
     train = stages.splits(config.data, data.path, config.seed)["train"]
     with runs.child_run("nettrim", parent_run_id=parent, params=config.nettrim.model_dump()):
-        model, trimmed = compression.nettrim(config, distilled.path, train, f"{out}/f_P.keras")
+        model, trimmed, hit = cached.nettrim(config, distilled, data, train, f"{out}/f_P.keras")
+        runs.set_tags({"stage_cache": _hit(hit)})
         runs.log_result(trimmed, "nettrim_report.json")
         return NetTrimmed(log_trained(config, model, trimmed.model, ""), trimmed.report)
 
@@ -55,7 +62,8 @@ def nettrim_task(
 def tfmot_task(config: CompressConfig, data: DataResult, distilled: TrainedModel, target: float, parent: str, out: str):
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run("tfmot", parent_run_id=parent, params={**config.tfmot.model_dump(), "resolved_target": target}):
-        model, trained, zeros = compression.tfmot(config, target, distilled.path, parts, f"{out}/f_T.keras")
+        model, trained, zeros, hit = cached.tfmot(config, target, distilled, data, parts, f"{out}/f_T.keras")
+        runs.set_tags({"stage_cache": _hit(hit)})
         runs.log_metrics({"target_sparsity": target, "zeros_in_pruned_kernels": zeros})
         return log_trained(config, model, trained, "")
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from amc_tf.classifier import stages
+from amc_tf.classifier import cached, stages
 from amc_tf.classifier.results import DataResult
 from amc_tf.config.classifier import EvaluateRobustnessConfig
 from amc_tf.errors import ConfigError
-from amc_tf.evaluation import robustness
 from amc_tf.evaluation.robustness_plots import report_figures
 from amc_tf.evaluation.robustness_report import RobustnessReport
 from amc_tf.progress import say
@@ -35,12 +34,12 @@ def robustness_task(
     model = models.load_keras_model(config.model_uri)
     ds = stages.evaluation_split(config.data, data.path, config.split, config.seed)
     with runs.child_run("robustness", parent_run_id=parent_run_id, tags={"model_uri": config.model_uri}):
-        report = robustness.evaluate_robustness(model, ds, config.robustness)
+        report, hit = cached.robustness(config, model, data, ds, f"{out_dir}/robustness_report.json")
+        runs.set_tags({"stage_cache": "hit" if hit else "miss"})
         runs.log_result(report, "robustness_report.json")
         for step, values in report.curve_series().items():
             runs.log_metrics(values, step=step)
         runs.log_figures(report_figures(report))
-        report.save(f"{out_dir}/robustness_report.json")
         worst, grid = report.worst_case, report.pnr_db
         say(
             "robustness",

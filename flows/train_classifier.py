@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from prefect import flow, task
 
-from amc_tf.classifier import stages
+from amc_tf.classifier import cached, stages
 from amc_tf.classifier.figures import evaluation_figures
 from amc_tf.classifier.results import DataResult, Evaluation, TrainedModel
 from amc_tf.config.classifier import TrainClassifierConfig
@@ -19,10 +19,14 @@ CONFIG = TrainClassifierConfig
 
 @task(name="train")
 def train_task(config: TrainClassifierConfig, data: DataResult, parent_run_id: str, out_dir: str) -> TrainedModel:
-    """Build and train the configured model with early stopping; save, log and register it."""
+    """Build and train the configured model with early stopping (or reuse it from the stage
+    cache, or resume it from its last checkpoint); save, log and register it."""
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run("train", parent_run_id=parent_run_id):
-        model, trained = stages.train(config.model, config.train, parts, f"{out_dir}/model.keras", seed=config.seed)
+        model, trained, hit = cached.train(
+            config, "model", config.model, config.train, data, parts, f"{out_dir}/model.keras"
+        )
+        runs.set_tags({"stage_cache": "hit" if hit else "miss"})
         return log_trained(config, model, trained, f"{model.name} training")
 
 

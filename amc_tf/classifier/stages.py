@@ -105,9 +105,11 @@ def train(
     *,
     seed: int,
     role: str = "model",
+    checkpoint_dir: str | Path | None = None,
 ) -> tuple[keras.Model, TrainedModel]:
     """Build ``spec``, train it with ``recipe`` (early stopping on the validation split, best
-    weights kept) and save it to ``out_path``.
+    weights kept) and save it to ``out_path``; with ``checkpoint_dir``, checkpoint every epoch
+    and resume from a checkpoint found there.
 
     Returns:
         ``(model, record)``.
@@ -115,7 +117,7 @@ def train(
     set_seed(seed)
     train_set, val = parts["train"], validation(parts)
     model = build(spec, train_set)
-    fit = fit_classifier(model, train_set, val, recipe)
+    fit = fit_classifier(model, train_set, val, recipe, checkpoint_dir=checkpoint_dir)
     path = save(model, out_path)
     say(
         role,

@@ -35,6 +35,20 @@ class TrackingConfig(Frozen):
     log_models: bool = True
 
 
+class StageCacheConfig(Frozen):
+    """Reuse of finished stages and resume of interrupted trainings (:mod:`amc_tf.stage_cache`).
+
+    Attributes:
+        enabled: Store each finished stage (training, distillation, pruning, attack sweeps) under
+            its config hash and code digest and reuse it on a rerun with the same inputs; save a
+            checkpoint every training epoch and resume from it. False recomputes everything.
+        dir: Where entries and checkpoints live. None = ``<output_dir>/stage-cache``.
+    """
+
+    enabled: bool = True
+    dir: str | None = Field(default=None, min_length=1)
+
+
 class PipelineBase(Frozen):
     """What every pipeline config has (the flow is picked by ``kind``).
 
@@ -44,6 +58,7 @@ class PipelineBase(Frozen):
         seed: Root seed of the whole run (same config and seed, same numbers on CPU).
         tracking: Where and how the run is recorded in MLflow.
         output_dir: Local folder of the run's files (``<output_dir>/<parent run id>/``).
+        cache: Reuse of finished stages and resume of interrupted trainings.
     """
 
     kind: str
@@ -51,11 +66,19 @@ class PipelineBase(Frozen):
     seed: int = Field(default=0, ge=0)
     tracking: TrackingConfig = TrackingConfig()
     output_dir: str = "artifacts"
+    cache: StageCacheConfig = StageCacheConfig()
 
     @property
     def experiment(self) -> str:
         """The MLflow experiment (one per pipeline kind unless the config names one)."""
         return self.tracking.experiment or self.kind
+
+    @property
+    def stage_cache_dir(self) -> Path | None:
+        """The stage cache folder, or None when the cache is off."""
+        if not self.cache.enabled:
+            return None
+        return Path(self.cache.dir) if self.cache.dir else Path(self.output_dir) / "stage-cache"
 
 
 M = TypeVar("M", bound=BaseModel)

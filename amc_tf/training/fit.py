@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from amc_tf.errors import ConfigError
 from amc_tf.progress import say
 from amc_tf.results import Result
 from amc_tf.runtime import keras
+from amc_tf.training.checkpoint import EpochCheckpoint
 
 
 @dataclass(frozen=True)
@@ -47,17 +49,19 @@ class TrainResult(Result):
 
 
 class _EpochTimer(keras.callbacks.Callback):
-    """Times each epoch and stops training once an optional wall-clock budget is spent."""
+    """Times each epoch and stops training once an optional wall-clock budget is spent
+    (``offset``: seconds spent in earlier sittings of a resumed training)."""
 
     def __init__(self, max_seconds: float | None = None) -> None:
         super().__init__()
         self.seconds: list[float] = []
         self.max_seconds = max_seconds
+        self.offset = 0.0
         self._t0 = 0.0
         self._start = 0.0
 
     def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
+        self._start = time.perf_counter() - self.offset
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.perf_counter()
@@ -111,6 +115,7 @@ def fit_classifier(
     cfg: TrainConfig,
     *,
     callbacks: list[keras.callbacks.Callback] | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> TrainResult:
     """Train ``model`` on ``train`` with early stopping on ``val``.
 
@@ -120,6 +125,10 @@ def fit_classifier(
         val: Validation set (required when ``cfg.patience > 0`` or the monitor is a val metric).
         cfg: Training recipe.
         callbacks: Extra Keras callbacks (e.g. MLflow logging).
+        checkpoint_dir: Save the training state there after every epoch and, when it already
+            holds a checkpoint of this training, resume from it
+            (:mod:`amc_tf.training.checkpoint`). The history, epoch count and early-stopping
+            decision then cover all sittings.
     """
     if val is None and cfg.patience > 0:
         raise ConfigError("early stopping needs a validation set (set split.val > 0 or train.patience = 0)")
@@ -129,41 +138,71 @@ def fit_classifier(
     compile_classifier(model, cfg.learning_rate)
     timer = _EpochTimer(cfg.max_minutes * 60 if cfg.max_minutes else None)
     cbs: list[keras.callbacks.Callback] = [timer]
+    stateful: dict[str, keras.callbacks.Callback] = {}
     if val is not None and cfg.restore_best_weights:
-        cbs.append(_KeepBest(cfg.monitor))
+        stateful["keep_best"] = _KeepBest(cfg.monitor)
     if cfg.patience > 0:
-        cbs.append(
-            keras.callbacks.EarlyStopping(
-                monitor=cfg.monitor, mode="min" if cfg.monitor.endswith("loss") else "max", patience=cfg.patience
-            )
+        mode = "min" if cfg.monitor.endswith("loss") else "max"
+        stateful["early_stopping"] = keras.callbacks.EarlyStopping(
+            monitor=cfg.monitor, mode=mode, patience=cfg.patience
         )
+    cbs.extend(stateful.values())
+    checkpoint, state = None, None
+    if checkpoint_dir is not None:
+        key = {"model": model.name, "params": int(model.count_params()), "n_train": len(train), "epochs": cfg.epochs}
+        checkpoint = EpochCheckpoint(checkpoint_dir, key, stateful, timer)
+        state = checkpoint.restore(model)
+        cbs.append(checkpoint)  # after the stateful callbacks: it saves their end-of-epoch state
     cbs.extend(callbacks or [])
+    start = state.epoch if state else 0
     say("train", f"{model.name}: {len(train)} windows, batch {cfg.batch_size}, up to {cfg.epochs} epochs")
     t0 = time.perf_counter()
-    hist = model.fit(
-        train.x,
-        train.y,
-        validation_data=(val.x, val.y) if val is not None else None,
-        batch_size=cfg.batch_size,
-        epochs=cfg.epochs,
-        shuffle=True,
-        callbacks=cbs,
-        verbose=cfg.verbose,
-    )
+    if state is not None and (state.stopped or start >= cfg.epochs):
+        _finish_without_fitting(model, stateful, checkpoint)
+        fitted = {}
+    else:
+        fitted = model.fit(
+            train.x,
+            train.y,
+            validation_data=(val.x, val.y) if val is not None else None,
+            batch_size=cfg.batch_size,
+            epochs=cfg.epochs,
+            initial_epoch=start,
+            shuffle=True,
+            callbacks=cbs,
+            verbose=cfg.verbose,
+        ).history
     seconds = time.perf_counter() - t0
-    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    if checkpoint is not None:
+        history, epoch_seconds = checkpoint.state.history, checkpoint.state.epoch_seconds
+        seconds += state.seconds if state else 0.0
+    else:
+        history, epoch_seconds = {k: [float(v) for v in vals] for k, vals in fitted.items()}, timer.seconds
     epochs_run = len(next(iter(history.values()))) if history else 0
     monitor = history.get(cfg.monitor)
     if monitor:
         best = int(np.argmin(monitor) if cfg.monitor.endswith("loss") else np.argmax(monitor))
     else:
         best = epochs_run - 1
-    train_time = float(np.sum(timer.seconds)) or seconds
+    train_time = float(np.sum(epoch_seconds)) or seconds
     return TrainResult(
         history=history,
         epochs_run=epochs_run,
         best_epoch=best,
         seconds=seconds,
         windows_per_s=len(train) * epochs_run / train_time if train_time > 0 else 0.0,
-        epoch_seconds=timer.seconds,
+        epoch_seconds=list(epoch_seconds),
     )
+
+
+def _finish_without_fitting(model: keras.Model, stateful: dict, checkpoint: EpochCheckpoint) -> None:
+    """A checkpoint of a training that had already ended: apply its best weights, as the end of
+    that training did."""
+    say("train", "the checkpoint's training had already ended; keeping its best weights")
+    checkpoint.set_model(model)
+    for callback in stateful.values():
+        callback.set_model(model)
+    checkpoint.on_train_begin()
+    keep = stateful.get("keep_best")
+    if keep is not None:
+        keep.on_train_end()

@@ -78,6 +78,19 @@ def test_compress_flow_end_to_end(prefect_harness, tmp_path):
     assert set(reports["f_D"]["confusion_by_snr"]) == {"10", "18"}
     _check_models_take_raw_windows(cfg, result, {r.info.run_name: r for r in children})
 
+    # A rerun reuses every trained and pruned model from the stage cache, with the same numbers.
+    rerun = compress(cfg)
+    assert rerun.headline == result.headline
+    again = client.search_runs(
+        [mlflow.get_experiment_by_name(result.experiment).experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{rerun.run_id}'",
+    )
+    tags = {r.info.run_name: r.data.tags.get("stage_cache") for r in again}
+    assert {k: tags[k] for k in ("teacher", "f_S", "distill", "nettrim", "tfmot")} == dict.fromkeys(
+        ("teacher", "f_S", "distill", "nettrim", "tfmot"), "hit"
+    )
+    assert {r.info.run_name: r.data.tags.get("stage_cache") for r in children}["distill"] == "miss"
+
 
 def _check_models_take_raw_windows(cfg: CompressConfig, result, children: dict) -> None:
     """Each saved model scales its own input: on the raw test windows it scores what the flow reported."""

@@ -78,6 +78,16 @@ def test_flow_records_the_robustness_report(prefect_harness, mlflow_store, tmp_p
         "robustness_per_snr.png",
         "robustness_timing.png",
     } <= files
+    assert rob.data.tags["stage_cache"] == "miss"
+
+    rerun = evaluate_robustness(cfg)  # the same model, data and suite: the sweep is reused
+    assert rerun.details == result.details and rerun.headline == result.headline
+    again = client.search_runs([parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{rerun.run_id}'")
+    again_rob = next(c for c in again if c.data.tags["stage"] == "robustness")
+    assert again_rob.data.tags["stage_cache"] == "hit"
+    assert again_rob.data.metrics["native.pgd_l2.acc.pnr-6"] == metrics["native.pgd_l2.acc.pnr-6"]
+    saved = json.loads(Path(rerun.outputs["report_path"]).read_text())
+    assert saved["worst_case"] == list(result.details["worst_case"].values())
     report = json.loads(Path(result.outputs["report_path"]).read_text())
     assert {(c["attack"], c["library"]) for c in report["curves"]} >= {
         ("fgsm", "native"),

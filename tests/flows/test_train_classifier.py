@@ -86,6 +86,16 @@ def test_flow_records_everything_and_caches_data(prefect_harness, mlflow_store, 
     assert second.details["cache_hit"] is True
     assert client.get_run(second.run_id).data.tags["data_fingerprint"] == tags["data_fingerprint"]
     assert second.headline == first.headline  # same config and seed, same numbers
+    # the training is a stage cache hit: its model is copied into the new run and logged again
+    assert stages["train"].data.tags["stage_cache"] == "miss"
+    again = client.search_runs(
+        [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{second.run_id}'"
+    )
+    again_train = next(c for c in again if c.data.tags["stage"] == "train")
+    assert again_train.data.tags["stage_cache"] == "hit"
+    assert again_train.data.metrics["epochs_run"] == stages["train"].data.metrics["epochs_run"]
+    assert Path(second.outputs["model_path"]).read_bytes() == Path(first.outputs["model_path"]).read_bytes()
+    assert second.outputs["model_uri"] and second.outputs["model_uri"] != first.outputs["model_uri"]
 
 
 def test_tasks_run_without_prefect_through_fn(mlflow_store, tmp_path):
