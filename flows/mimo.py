@@ -39,7 +39,12 @@ def train_task(config: MimoPipelineConfig, data: Datasets, run_id: str) -> Model
 @task(name="adversarial_training")
 def adversarial_task(config: MimoPipelineConfig, data: Datasets, standard: ModelSet, run_id: str) -> ModelSet:
     """PGDM adversarial training of every model; the robust models are logged and registered."""
-    with runs.child_run("adversarial_training", parent_run_id=run_id, params={"eps_m": config.adversarial.eps_m}):
+    params = {
+        "attack": config.adversarial.attack.value,
+        "eps": config.adversarial.eps_m,
+        "eps_unit": config.attack.eps_unit.value,
+    }
+    with runs.child_run("adversarial_training", parent_run_id=run_id, params=params):
         return _log_model_set(config, stages.train_robust(config, data.train, standard), alias="robust")
 
 
@@ -75,8 +80,10 @@ def transfer_task(config: MimoPipelineConfig, data: Datasets, standard: ModelSet
 def sumse_task(
     config: MimoPipelineConfig, data: Datasets, standard: ModelSet, robust: ModelSet | None, run_id: str
 ) -> SumSE:
-    """Sum-SE CDFs: optimal, DNN, FGSM/PGDM + re-scaling, adversarial training + re-scaling."""
-    with runs.child_run("sum_se", parent_run_id=run_id, params={"eps_m": config.attack.sumse_eps_m}):
+    """Sum-SE CDFs: optimal, DNN, FGSM without and with eq. 14's re-scaling, adversarial training
+    + re-scaling (and the same for PGDM)."""
+    params = {"eps": config.attack.sumse_eps_m, "eps_unit": config.attack.eps_unit.value}
+    with runs.child_run("sum_se", parent_run_id=run_id, params=params):
         result = stages.sum_se_view(config, data.test, standard, robust)
         runs.log_result(result)
         runs.log_json(result.summary, "sum_se_summary.json")

@@ -66,6 +66,19 @@ class Normalisation(str, Enum):
     AVERAGE = "average"
 
 
+class EpsUnit(str, Enum):
+    """Unit of the cell attacks' L∞ budgets, steps and projections (design D4).
+
+    ``metres`` perturbs the reported positions in metres (the paper's text). ``normalized`` works
+    in the model's standardised input space — ``(x − mean)/std`` per feature, or for a dB-scaled
+    model ``(10·log10 x − mean)/std`` — which is what the paper's numbers were produced with: it
+    attacked the public models that take ``Input_tr_normalized``. Results are reported in both.
+    """
+
+    METRES = "metres"
+    NORMALIZED = "normalized"
+
+
 class CellAttackName(str, Enum):
     """Names of the cell-based attacks on the power regressor (the paper's Algorithms 1–2 and
     baselines); each has exactly one class in :mod:`amc_tf.mimo.cell_attacks`."""
@@ -201,7 +214,9 @@ class MimoTrainConfig(Frozen):
         patience: Early-stopping patience (epochs without a better validation loss).
         val_fraction: Part of the training setups held out for validation.
         input_transform: ``linear`` z-scores the coordinates in metres; ``db`` z-scores
-            ``10·log10`` of them, like the original MR network (``Input_tr_dB_normalized``).
+            ``10·log10`` of them, like the original MR network (``Input_tr_dB_normalized``);
+            one value for every precoder or a mapping per precoder (the original: ``{MR: db,
+            MMMSE: linear}``).
     """
 
     archs: tuple[Arch, ...] = (Arch.M1, Arch.M2)
@@ -210,20 +225,32 @@ class MimoTrainConfig(Frozen):
     learning_rate: float = Field(default=1e-3, gt=0)
     patience: int = Field(default=50, ge=1)
     val_fraction: float = Field(default=0.03125, gt=0, lt=1)
-    input_transform: Literal["linear", "db"] = "linear"
+    input_transform: Literal["linear", "db"] | dict[Precoder, Literal["linear", "db"]] = "linear"
+
+    def transform_for(self, prec: Precoder | str) -> str:
+        """The input transform of the models of precoder ``prec`` (``linear`` if unmapped)."""
+        if isinstance(self.input_transform, str):
+            return self.input_transform
+        return self.input_transform.get(precoder(prec), "linear")
 
 
 class MimoAttackConfig(Frozen):
-    """Cell-based white-box attacks (budget: L∞ eps in metres on UE positions, D4).
+    """Cell-based white-box attacks (budget: L∞ eps on the UE positions, D4).
+
+    The fields keep their ``_m`` names from when metres were the only unit; every budget and step
+    is in ``eps_unit``.
 
     Attributes:
+        eps_unit: ``metres`` or ``normalized`` (the model's z-scored input; the paper's numbers).
+        clip_to_cells: Keep adversarial positions inside the data domain (each UE inside its own
+            cell, the paper's x_adv ∈ 𝒳).
         attacks: Attacks to run.
-        eps_m: The eps grid in metres.
+        eps_m: The eps grid (in ``eps_unit``).
         pgd_step_m: PGDM step α.
         pgd_iters: PGDM iterations Q.
         mifgsm_mu: MI-FGSM momentum μ.
         mifgsm_iters: MI-FGSM iterations I (step eps / I).
-        sumse_eps_m: eps of the sum-SE view (0.5 m in the paper).
+        sumse_eps_m: eps of the sum-SE view (0.5 in the paper).
         transfer_attacks: Attacks whose examples are transferred between M1 and M2.
         wide_eps_m: A wide eps grid (metres) for the diagnostic sweep that shows where the
             attacks start to work (empty = no sweep); the paper's grid stays in ``eps_m``.
@@ -232,6 +259,8 @@ class MimoAttackConfig(Frozen):
             0.4 m, which would cap every larger eps.
     """
 
+    eps_unit: EpsUnit = EpsUnit.METRES
+    clip_to_cells: bool = True
     attacks: tuple[CellAttackName, ...] = (
         CellAttackName.FGSM,
         CellAttackName.PGDM,
@@ -260,15 +289,18 @@ class MimoAttackConfig(Frozen):
 
 
 class MimoAdversarialConfig(Frozen):
-    """Adversarial training: PGDM examples of the training set labelled with the true powers.
+    """Adversarial training: attacked examples of the training set labelled with the true powers.
 
     Attributes:
         enabled: Train and evaluate adversarially trained models.
-        eps_m: PGDM budget used to craft the training examples.
-        mix_clean: Train on clean + adversarial examples (else adversarial only).
+        attack: The attack that crafts the training examples.
+        eps_m: Its budget, in the attack section's ``eps_unit`` (the training ε).
+        mix_clean: Train on clean + adversarial examples; the paper trains on the adversarial set
+            only (``false`` in its config).
     """
 
     enabled: bool = True
+    attack: CellAttackName = CellAttackName.PGDM
     eps_m: float = Field(default=0.3, gt=0, le=MAX_EPS_M)
     mix_clean: bool = True
 

@@ -1,20 +1,19 @@
 """Cell-based white-box attacks on the per-cell power regressors (massive MIMO, design D4).
 
-Threat model (Manoj, Sadeghi & Larsson, "Adversarial attacks on deep learning based power
-allocation in a massive MIMO network", ICC 2021, Algorithms 1–2): the attacker perturbs the
-reported UE positions (the model input, metres) within an L∞ ball of radius ``eps`` metres to
-maximise the total power the DNN of cell j asks for, ``Σ_k ρ̂_jk`` (the model's sum output), so
-that the allocation becomes infeasible (``Σ_k ρ̂_jk > Pmax``); the paper keeps eps < 0.5 m, within
-GPS error. :class:`CellFGSM` takes one step ``x + eps·sign(∇)``; :class:`CellPGDM` takes ``Q``
-signed steps of size α, each projected onto the ball; :class:`CellMIFGSM` is PGD with momentum
-(Dong et al. 2018, ``g ← μ g + ∇/‖∇‖₁``, step eps/I along ``sign(g)``); :class:`CellRandomSign`
-adds ``eps·s`` with uniformly random signs, the no-gradient baseline of the same L∞ size. ART
+Threat model (Manoj, Sadeghi & Larsson, ICC 2021, Algorithms 1–2): the attacker perturbs the
+reported UE positions within an L∞ ball of radius ``eps`` to maximise the total power the DNN of
+cell j asks for, ``Σ_k ρ̂_jk`` (its sum output), so that the allocation becomes infeasible
+(``> Pmax``). The ball, the steps and the projection live in the coordinates of ``unit``
+(:mod:`amc_tf.mimo.attack_space`): metres (the paper's text) or the model's normalised input
+(what its numbers were produced with); with ``bounds`` positions stay in the data domain.
+:class:`CellFGSM` takes one step ``eps·sign(∇)``; :class:`CellPGDM` Q signed steps of size α, each
+projected; :class:`CellMIFGSM` is PGD with momentum (Dong et al. 2018, ``g ← μ g + ∇/‖∇‖₁``, step
+eps/I); :class:`CellRandomSign` adds ``eps·s`` with random signs, the no-gradient baseline. ART
 cannot do this (its regressors are graph-mode only and, given no target, attack the MSE to the
-model's own output, whose gradient is zero; references §10). Positions have no box: only the
-ball is enforced, and every output is audited (``‖x_adv − x‖∞ ≤ eps`` up to float32 rounding at
-~500 m, no NaN). Success on one (cell, setup): the clean prediction is feasible and the
-adversarial one is not. Each attack declares its :class:`~amc_tf.config.mimo.CellAttackName`
-once; :data:`CELL_ATTACKS` is derived from the classes.
+model's own output, whose gradient is zero; references §10). Every output is audited (within
+the ball up to float32 rounding, inside the bounds, no NaN). Success on one (cell, setup): the
+clean prediction is feasible and the adversarial one is not. Each attack declares its
+:class:`~amc_tf.config.mimo.CellAttackName` once; :data:`CELL_ATTACKS` is derived from the classes.
 """
 
 from __future__ import annotations
@@ -26,36 +25,40 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from amc_tf.config.mimo import CellAttackName, MimoAttackConfig
+from amc_tf.config.mimo import CellAttackName, EpsUnit, MimoAttackConfig
 from amc_tf.errors import AttackError, ModelError
+from amc_tf.mimo.attack_space import InputSpace
 from amc_tf.models.inference import predict_batched
 from amc_tf.runtime import keras, tf
 
-#: Float32 rounding of x + δ at coordinates up to ~1 km (metres).
-AUDIT_TOL_M = 1e-4
+#: Float32 rounding of x + δ at coordinates up to ~1 km (metres); relative in normalised units.
+AUDIT_TOL_M, _AUDIT_TOL_REL = 1e-4, 1e-5
 
 # One compiled forward and gradient function per model, shared by every attack object: sweeps
 # build many attacks on the same model, and retracing a tf.function for each would dominate.
 _COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _compiled(model: Any) -> tuple[Any, Any]:
-    """``(forward, total_power_gradient)`` tf.functions of ``model`` (cached per model)."""
-    if model not in _COMPILED:
+def _compiled(model: Any, space: InputSpace | None = None) -> tuple[Any, Any]:
+    """``(forward, total_power_gradient)`` tf.functions of ``model`` (cached per model and
+    space); the gradient is taken in the attack coordinates of ``space`` (metres by default)."""
+    space = space or InputSpace(EpsUnit.METRES)
+    cache = _COMPILED.setdefault(model, {})
+    if space.key not in cache:
 
         def forward(x):
             return model(x, training=False)
 
-        def gradient(x):
-            """∇ₓ Σ_batch Σ_k ρ̂_jk — the gradient of the cell's predicted total (last output)."""
+        def gradient(c):
+            """∇_c Σ_batch Σ_k ρ̂_jk — the gradient of the cell's predicted total (last output)."""
             with tf.GradientTape() as tape:
-                tape.watch(x)
-                total = tf.reduce_sum(model(x, training=False)[:, -1])
-            return tape.gradient(total, x)
+                tape.watch(c)
+                total = tf.reduce_sum(model(space.decode_tf(c), training=False)[:, -1])
+            return tape.gradient(total, c)
 
         spec = [tf.TensorSpec([None, model.input_shape[1]], tf.float32)]
-        _COMPILED[model] = (tf.function(forward, input_signature=spec), tf.function(gradient, input_signature=spec))
-    return _COMPILED[model]
+        cache[space.key] = (tf.function(forward, input_signature=spec), tf.function(gradient, input_signature=spec))
+    return cache[space.key]
 
 
 def check_regressor(model: Any) -> tuple[int, int]:
@@ -70,20 +73,18 @@ def check_regressor(model: Any) -> tuple[int, int]:
     if not (isinstance(in_shape, tuple) and len(in_shape) == 2 and in_shape[1]):
         raise ModelError(f"cell attacks need a regressor on positions [None, F]; model {model.name!r} takes {in_shape}")
     if not (isinstance(out_shape, tuple) and len(out_shape) == 2 and out_shape[1] and out_shape[1] >= 2):
-        raise ModelError(
-            f"cell attacks need outputs [None, K + 1] (powers then their sum); model {model.name!r} gives {out_shape}"
-        )
+        raise ModelError(f"cell attacks need outputs [None, K + 1] (powers, sum); {model.name!r} gives {out_shape}")
     return int(in_shape[1]), int(out_shape[1])
 
 
 def check_eps(eps: Any, what: str = "eps") -> float:
-    """A finite ``value >= 0`` in metres, or :class:`AttackError` naming ``what``."""
+    """A finite ``value >= 0`` (in the attack's unit), or :class:`AttackError` naming ``what``."""
     try:
         value = float(eps)
     except (TypeError, ValueError):
-        raise AttackError(f"{what} must be a number of metres, got {eps!r}") from None
+        raise AttackError(f"{what} must be a number, got {eps!r}") from None
     if not math.isfinite(value) or value < 0:
-        raise AttackError(f"{what} must be finite and >= 0 metres, got {eps!r}")
+        raise AttackError(f"{what} must be finite and >= 0, got {eps!r}")
     return value
 
 
@@ -98,7 +99,10 @@ class CellAttack(abc.ABC):
 
     Args:
         model: A per-cell regressor (:mod:`amc_tf.models.mimo_dnn`).
-        eps: L∞ budget in metres (>= 0).
+        eps: L∞ budget (>= 0) in ``unit``.
+        unit: ``metres`` or ``normalized`` (the model's standardised input).
+        bounds: ``(lo, hi)`` per-feature box in metres that adversarial positions must stay in
+            (:func:`~amc_tf.mimo.attack_space.cell_bounds`), or None for no box.
         batch_size: Examples per compiled call.
         seed: Seed of the random attacks.
     """
@@ -106,18 +110,38 @@ class CellAttack(abc.ABC):
     name: ClassVar[CellAttackName]
     uses_gradients: ClassVar[bool] = True
 
-    def __init__(self, model: Any, *, eps: float, batch_size: int = 4096, seed: int = 0):
+    def __init__(
+        self,
+        model: Any,
+        *,
+        eps: float,
+        unit: EpsUnit | str = EpsUnit.METRES,
+        bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        batch_size: int = 4096,
+        seed: int = 0,
+    ):
         self.n_features, _ = check_regressor(model)
         self.model = model
         self.eps = check_eps(eps)
+        self.space = InputSpace.of(model, unit)
         self.batch_size = _check_count(batch_size, "batch_size")
         self.seed = int(seed)
-        _, self._grad = _compiled(model)
+        self._lo = self._hi = None
+        if bounds is not None:
+            lo, hi = (np.asarray(b, dtype=np.float32).reshape(-1) for b in bounds)
+            if lo.shape != (self.n_features,) or hi.shape != lo.shape or not (lo < hi).all():
+                raise AttackError(f"bounds must be two arrays of {self.n_features} values with lo < hi")
+            self._lo, self._hi = self.space.bounds(lo, hi)
+        _, self._grad = _compiled(model, self.space)
 
     @classmethod
-    def from_settings(cls, model: Any, eps: float, settings: MimoAttackConfig, *, seed: int = 0) -> CellAttack:
-        """This attack with the step sizes and iterations of ``settings`` (the paper's by default)."""
-        return cls(model, eps=eps, seed=seed)
+    def from_settings(cls, model: Any, eps: float, settings: MimoAttackConfig, *, seed=0, bounds=None) -> CellAttack:
+        """This attack with the unit, step sizes and iterations of ``settings``."""
+        return cls(model, eps=eps, seed=seed, **cls._common(settings, bounds))
+
+    @staticmethod
+    def _common(settings: MimoAttackConfig, bounds) -> dict[str, Any]:
+        return {"unit": settings.eps_unit, "bounds": bounds if settings.clip_to_cells else None}
 
     def generate(self, x: np.ndarray) -> np.ndarray:
         """Adversarial positions.
@@ -126,34 +150,46 @@ class CellAttack(abc.ABC):
             x: ``float32 [N, F]`` clean positions in metres.
 
         Returns:
-            ``float32 [N, F]`` with ``‖x_adv − x‖∞ ≤ eps`` per example.
+            ``float32 [N, F]`` metres, within the eps-ball of ``x`` in the attack coordinates (and
+            inside the bounds, if any).
         """
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] != self.n_features:
             raise AttackError(f"x must have shape [N, {self.n_features}], got {list(x.shape)}")
         if not np.isfinite(x).all():
             raise AttackError("x holds non-finite positions")
+        c = self.space.encode(x)
+        if self._lo is not None:
+            c = np.clip(c, self._lo, self._hi)  # clean data sits in the domain up to rounding
         rng = np.random.default_rng(self.seed)
         out = (
-            np.concatenate([self._perturb(x[i : i + self.batch_size], rng) for i in range(0, len(x), self.batch_size)])
-            if len(x)
-            else x.copy()
+            np.concatenate([self._perturb(c[i : i + self.batch_size], rng) for i in range(0, len(c), self.batch_size)])
+            if len(c)
+            else c.copy()
         )
-        gap = np.abs(out - x).max() if len(x) else 0.0
-        if not np.isfinite(out).all() or gap > self.eps + AUDIT_TOL_M:
+        gap = np.abs(out - c).max() if len(c) else 0.0
+        tol = AUDIT_TOL_M if self.space.unit is EpsUnit.METRES else _AUDIT_TOL_REL * (1.0 + np.abs(c).max(initial=0))
+        outside = self._lo is not None and ((out < self._lo) | (out > self._hi)).any()
+        if not np.isfinite(out).all() or gap > self.eps + tol or outside:
             raise AttackError(
-                f"{self.name.value} produced an invalid perturbation "
-                f"(max |δ| = {gap:.6g} m > eps = {self.eps} m or non-finite)"
+                f"{self.name.value} produced an invalid perturbation (max |δ| = {gap:.6g} > eps = {self.eps} "
+                f"{self.space.unit.value}, outside the bounds or non-finite)"
             )
-        return out
+        return self.space.decode(out)
 
     @abc.abstractmethod
-    def _perturb(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Attack one batch ``float32 [n, F]``."""
+    def _perturb(self, c: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Attack one batch ``float32 [n, F]`` of attack coordinates."""
 
-    def gradient(self, x: np.ndarray) -> np.ndarray:
-        """``∇ₓ Σ_k ρ̂_jk`` per example, ``float32 [n, F]`` in mW per metre."""
-        return self._grad(tf.convert_to_tensor(x, tf.float32)).numpy()
+    def _project(self, c0: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Onto the eps-ball around ``c0``, then into the bounds."""
+        c = np.clip(c, c0 - self.eps, c0 + self.eps)
+        return c if self._lo is None else np.clip(c, self._lo, self._hi)
+
+    def gradient(self, c: np.ndarray) -> np.ndarray:
+        """``∇_c Σ_k ρ̂_jk`` per example in the attack coordinates, ``float32 [n, F]`` (mW per
+        metre in ``metres``)."""
+        return self._grad(tf.convert_to_tensor(c, tf.float32)).numpy()
 
 
 class CellFGSM(CellAttack):
@@ -161,8 +197,8 @@ class CellFGSM(CellAttack):
 
     name = CellAttackName.FGSM
 
-    def _perturb(self, x, rng):
-        return x + self.eps * np.sign(self.gradient(x))
+    def _perturb(self, c, rng):
+        return self._project(c, c + self.eps * np.sign(self.gradient(c)))
 
 
 class CellPGDM(CellAttack):
@@ -189,21 +225,21 @@ class CellPGDM(CellAttack):
         super().__init__(model, eps=eps, **kwargs)
         self.step = check_eps(step, "step")
         if self.step == 0:
-            raise AttackError("step must be > 0 metres")
+            raise AttackError("step must be > 0")
         self.iterations = _check_count(iterations, "iterations")
         self.random_start = bool(random_start)
 
     @classmethod
-    def from_settings(cls, model, eps, settings, *, seed=0):
-        return cls(model, eps=eps, step=settings.pgd_step_m, iterations=settings.pgd_iters, seed=seed)
+    def from_settings(cls, model, eps, settings, *, seed=0, bounds=None):
+        common = cls._common(settings, bounds)
+        return cls(model, eps=eps, step=settings.pgd_step_m, iterations=settings.pgd_iters, seed=seed, **common)
 
-    def _perturb(self, x, rng):
-        delta = (
-            rng.uniform(-self.eps, self.eps, size=x.shape).astype(np.float32) if self.random_start else np.zeros_like(x)
-        )
+    def _perturb(self, c, rng):
+        start = rng.uniform(-self.eps, self.eps, size=c.shape).astype(np.float32) if self.random_start else 0.0
+        adv = self._project(c, c + start)
         for _ in range(self.iterations):
-            delta = np.clip(delta + self.step * np.sign(self.gradient(x + delta)), -self.eps, self.eps)
-        return x + delta
+            adv = self._project(c, adv + self.step * np.sign(self.gradient(adv)))
+        return adv
 
 
 class CellMIFGSM(CellAttack):
@@ -222,19 +258,20 @@ class CellMIFGSM(CellAttack):
         self.iterations = _check_count(iterations, "iterations")
 
     @classmethod
-    def from_settings(cls, model, eps, settings, *, seed=0):
-        return cls(model, eps=eps, mu=settings.mifgsm_mu, iterations=settings.mifgsm_iters, seed=seed)
+    def from_settings(cls, model, eps, settings, *, seed=0, bounds=None):
+        common = cls._common(settings, bounds)
+        return cls(model, eps=eps, mu=settings.mifgsm_mu, iterations=settings.mifgsm_iters, seed=seed, **common)
 
-    def _perturb(self, x, rng):
-        delta = np.zeros_like(x)
-        g = np.zeros_like(x)
+    def _perturb(self, c, rng):
+        adv = c.copy()
+        g = np.zeros_like(c)
         step = self.eps / self.iterations
         for _ in range(self.iterations):
-            grad = self.gradient(x + delta)
+            grad = self.gradient(adv)
             l1 = np.abs(grad).sum(axis=1, keepdims=True)
             g = self.mu * g + grad / np.where(l1 > 0, l1, 1.0)
-            delta = np.clip(delta + step * np.sign(g), -self.eps, self.eps)
-        return x + delta
+            adv = self._project(c, adv + step * np.sign(g))
+        return adv
 
 
 class CellRandomSign(CellAttack):
@@ -243,8 +280,8 @@ class CellRandomSign(CellAttack):
     name = CellAttackName.RANDOM
     uses_gradients = False
 
-    def _perturb(self, x, rng):
-        return x + self.eps * rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=x.shape)
+    def _perturb(self, c, rng):
+        return self._project(c, c + self.eps * rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=c.shape))
 
 
 #: Every cell attack class; the registry below is derived from their declared names.
@@ -253,9 +290,16 @@ CELL_ATTACKS: dict[CellAttackName, type[CellAttack]] = {cls.name: cls for cls in
 
 
 def build_cell_attack(
-    name: CellAttackName | str, model: Any, eps: float, settings: MimoAttackConfig | None = None, *, seed: int = 0
+    name: CellAttackName | str,
+    model: Any,
+    eps: float,
+    settings: MimoAttackConfig | None = None,
+    *,
+    seed: int = 0,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> CellAttack:
-    """The attack ``name`` with the paper's settings (or those of ``settings``).
+    """The attack ``name`` with the paper's settings (or those of ``settings``); ``bounds`` is the
+    data domain (used when ``settings.clip_to_cells``).
 
     Raises:
         AttackError: unknown attack name or bad settings.
@@ -264,7 +308,7 @@ def build_cell_attack(
         kind = CellAttackName(name)
     except ValueError:
         raise AttackError(f"unknown cell attack {name!r}; known: {[a.value for a in CellAttackName]}") from None
-    return CELL_ATTACKS[kind].from_settings(model, eps, settings or MimoAttackConfig(), seed=seed)
+    return CELL_ATTACKS[kind].from_settings(model, eps, settings or MimoAttackConfig(), seed=seed, bounds=bounds)
 
 
 def predict_powers(model: Any, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:

@@ -52,7 +52,9 @@ def plot_success_rates(result: AttackSweeps, *, log_eps: bool = False):
             ax.set_title(f"{arch}, {prec}")
             if log_eps:
                 ax.set_xscale("log")
-            ax.set_xlabel("eps (m, L∞ on UE positions)")
+            units = {sweep.eps_unit for sweep in robustness[prec].get(arch, {}).values()}
+            unit = "m" if units == {"metres"} else "/".join(sorted(units))
+            ax.set_xlabel(f"eps ({unit}, L∞ on UE positions)")
             ax.grid(True, alpha=0.3)
             if c == 0:
                 ax.set_ylabel("success rate")
@@ -106,7 +108,8 @@ def plot_transfer(result: TransferResult, attack: str = "PGDM"):
         ax.set_yticks(range(len(names)), labels=names)
         ax.set_xlabel("target model")
         ax.set_ylabel("crafted on")
-        ax.set_title(f"{prec}: {shown}, eps = {matrix.eps_m[-1]:g} m")
+        unit = "m" if matrix.eps_unit == "metres" else f" ({matrix.eps_unit})"
+        ax.set_title(f"{prec}: {shown}, eps = {matrix.eps_m[-1]:g}{unit}")
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig

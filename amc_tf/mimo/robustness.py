@@ -5,7 +5,8 @@ network runs. Attacking cell j means perturbing the 2·L·K positions fed to mod
 (:mod:`amc_tf.mimo.cell_attacks`). An attack succeeds on (j, setup) when model j's clean
 prediction is feasible (``Σ_k ρ̂_jk ≤ Pmax``) and its adversarial one is not; the success rate
 is the number of successes over L·N, as in the paper. A sweep over attacks and budgets is one
-typed :class:`Sweep`.
+typed :class:`Sweep`; budgets are in the attack settings' ``eps_unit`` and every result is also
+given as the displacement in metres of the crafted positions.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from amc_tf.config.mimo import CellAttackName, MimoAttackConfig
 from amc_tf.errors import AttackError
+from amc_tf.mimo.attack_space import displacement_m
 from amc_tf.mimo.cell_attacks import build_cell_attack, predicted_total
 from amc_tf.mimo.model_sets import CellSet
 from amc_tf.results import Result
@@ -27,15 +29,20 @@ class Sweep(Result):
 
     Attributes:
         clean_feasible: Fraction of (cell, setup) pairs whose clean prediction is within Pmax.
-        eps_m: The budgets in metres.
+        eps_m: The budgets, in ``eps_unit``.
         success: Attack name → success rate per eps (successes / (L·N)).
         infeasible: Attack name → fraction of adversarial predictions above Pmax, per eps.
+        eps_unit: ``metres`` or ``normalized``.
+        displacement_m: Attack name → mean |Δ| per coordinate of the crafted positions in metres,
+            per eps (over cells, setups and features).
     """
 
     clean_feasible: float
     eps_m: tuple[float, ...]
     success: dict[str, list[float]]
     infeasible: dict[str, list[float]]
+    eps_unit: str = "metres"
+    displacement_m: dict[str, list[float]] = dataclasses.field(default_factory=dict)
 
     def metrics(self) -> dict[str, float]:
         """``clean_feasible`` and ``<attack>_success`` at the largest eps."""
@@ -50,14 +57,21 @@ def craft(
     settings: MimoAttackConfig | None = None,
     *,
     seed: int = 0,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict[int, np.ndarray]:
-    """Adversarial positions against each cell's model: ``{j: float32 [N, F]}``."""
+    """Adversarial positions against each cell's model: ``{j: float32 [N, F]}`` (``bounds``: the
+    data domain, :func:`~amc_tf.mimo.attack_space.cell_bounds`)."""
     if not models:
         raise AttackError("no models to attack")
     return {
-        j: build_cell_attack(attack, model, eps, settings, seed=seed + 7919 * j).generate(x)
+        j: build_cell_attack(attack, model, eps, settings, seed=seed + 7919 * j, bounds=bounds).generate(x)
         for j, model in sorted(models.items())
     }
+
+
+def mean_displacement_m(x: np.ndarray, x_adv: dict[int, np.ndarray]) -> float:
+    """Mean |Δ| per coordinate (metres) of crafted positions, over every cell's examples."""
+    return float(np.mean([displacement_m(x, adv)["mean_abs"] for _, adv in sorted(x_adv.items())]))
 
 
 def feasible_rate(models: CellSet, x: np.ndarray, pmax: float) -> float:
@@ -101,12 +115,14 @@ def attack_sweep(
     *,
     seed: int = 0,
     scale_pgd_step: bool = False,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Sweep:
     """White-box success rate of every attack at every eps.
 
     Args:
         scale_pgd_step: Use PGDM steps ``max(pgd_step_m, 2.5·eps/pgd_iters)`` (for wide eps grids:
-            Q steps of the paper's α = 0.01 m never leave a 0.4 m ball).
+            Q steps of the paper's α = 0.01 never leave a ball of 0.4).
+        bounds: The data domain the crafted positions are clipped to (if the settings say so).
 
     Returns:
         The :class:`Sweep`.
@@ -115,16 +131,20 @@ def attack_sweep(
     clean_feasible = feasible_rate(models, x, pmax)
     success: dict[str, list[float]] = {}
     infeasible: dict[str, list[float]] = {}
+    moved: dict[str, list[float]] = {}
     for attack in attacks:
         name = CellAttackName(attack).value
-        success[name], infeasible[name] = [], []
+        success[name], infeasible[name], moved[name] = [], [], []
         for eps in eps_grid:
             s = (
                 base.model_copy(update={"pgd_step_m": max(base.pgd_step_m, 2.5 * eps / base.pgd_iters)})
                 if scale_pgd_step
                 else base
             )
-            rates = success_rate(models, x, craft(models, x, attack, eps, s, seed=seed), pmax)
+            x_adv = craft(models, x, attack, eps, s, seed=seed, bounds=bounds)
+            rates = success_rate(models, x, x_adv, pmax)
             success[name].append(rates["success"])
             infeasible[name].append(rates["infeasible"])
-    return Sweep(clean_feasible, tuple(float(e) for e in eps_grid), success, infeasible)
+            moved[name].append(mean_displacement_m(x, x_adv))
+    grid = tuple(float(e) for e in eps_grid)
+    return Sweep(clean_feasible, grid, success, infeasible, base.eps_unit.value, moved)

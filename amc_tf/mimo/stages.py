@@ -20,11 +20,12 @@ from amc_tf.config.mimo import CellAttackName, MimoPipelineConfig, Precoder
 from amc_tf.mimo import dataset as ds_mod
 from amc_tf.mimo import model_sets
 from amc_tf.mimo.adversarial import adversarial_train
+from amc_tf.mimo.attack_space import cell_bounds
 from amc_tf.mimo.margins import clean_margins, margin_report, optimal_budget_use
 from amc_tf.mimo.model_sets import CellSet, ModelKey, cell_sets, load_models, save_models
 from amc_tf.mimo.robustness import attack_sweep, craft
 from amc_tf.mimo.stage_results import AttackSweeps, Datasets, Margins, ModelSet, SplitData, SumSE, TransferResult
-from amc_tf.mimo.sumse import predicted_powers, rescale_to_budget, sum_se
+from amc_tf.mimo.sumse import predicted_powers, rescale_to_optimal_total, sum_se
 from amc_tf.mimo.training import split_indices, train_cell_model
 from amc_tf.mimo.transfer import transfer_matrix
 from amc_tf.progress import say
@@ -91,7 +92,14 @@ def train_standard(config: MimoPipelineConfig, train: SplitData) -> ModelSet:
                 key = ModelKey(arch, prec, cell)
                 y = data.targets(prec, cell)
                 models[key], hist = train_cell_model(
-                    arch, x[train_idx], y[train_idx], x[val_idx], y[val_idx], config.train, seed=config.seed + cell
+                    arch,
+                    x[train_idx],
+                    y[train_idx],
+                    x[val_idx],
+                    y[val_idx],
+                    config.train,
+                    seed=config.seed + cell,
+                    input_transform=config.train.transform_for(prec),
                 )
                 info[key.name] = {"epochs": hist["epochs"], "best_val_loss": hist["best_val_loss"]}
     seconds = time.perf_counter() - start
@@ -122,6 +130,8 @@ def train_robust(config: MimoPipelineConfig, train: SplitData, standard: ModelSe
             config.adversarial,
             config.attack,
             seed=config.seed + key.cell,
+            bounds=cell_bounds(config.system),
+            input_transform=config.train.transform_for(key.precoder),
         )
         info[key.name] = {"epochs": hist["epochs"], "best_adv_val_loss": hist["best_val_loss"]}
     seconds = time.perf_counter() - start
@@ -149,6 +159,7 @@ def robustness(config: MimoPipelineConfig, test: SplitData, sets: Sequence[Model
             config.system.pmax_mw,
             config.attack,
             seed=config.seed,
+            bounds=cell_bounds(config.system),
         )
         out.setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
     return AttackSweeps(out)
@@ -173,7 +184,15 @@ def budget_margins(config: MimoPipelineConfig, test: SplitData, sets: Sequence[M
         panel[training] = clean_margins(models, x, pmax).reshape(-1)
         if attack.wide_eps_m:
             sweep = attack_sweep(
-                models, x, attack.wide_attacks, attack.wide_eps_m, pmax, attack, seed=config.seed, scale_pgd_step=True
+                models,
+                x,
+                attack.wide_attacks,
+                attack.wide_eps_m,
+                pmax,
+                attack,
+                seed=config.seed,
+                scale_pgd_step=True,
+                bounds=cell_bounds(config.system),
             )
             wide.setdefault(prec.value, {}).setdefault(arch, {})[training] = sweep
     return Margins(optimal, margins, AttackSweeps(wide), histograms)
@@ -189,7 +208,14 @@ def transfer(config: MimoPipelineConfig, test: SplitData, standard: ModelSet) ->
     return TransferResult(
         {
             prec.value: transfer_matrix(
-                sets, x, attack.transfer_attacks, attack.eps_m, config.system.pmax_mw, attack, seed=config.seed
+                sets,
+                x,
+                attack.transfer_attacks,
+                attack.eps_m,
+                config.system.pmax_mw,
+                attack,
+                seed=config.seed,
+                bounds=cell_bounds(config.system),
             )
             for prec, sets in sorted(by_prec.items())
             if len(sets) > 1
@@ -198,27 +224,33 @@ def transfer(config: MimoPipelineConfig, test: SplitData, standard: ModelSet) ->
 
 
 def sum_se_view(config: MimoPipelineConfig, test: SplitData, standard: ModelSet, robust: ModelSet | None) -> SumSE:
-    """Sum-SE samples per (precoder, arch): optimal, DNN clean, FGSM/PGDM at ``sumse_eps_m`` with
-    re-scaling (eq. 14), and adversarially trained + PGDM + re-scaling."""
+    """Sum-SE samples per (precoder, arch), the paper's cases at ``sumse_eps_m``: optimal; DNN
+    clean; (ii) FGSM without re-scaling; (iii) FGSM with eq. 14's re-scaling to the optimal total;
+    (iv) the adversarially trained model under FGSM with re-scaling; and the same for PGDM."""
     data = ds_mod.load(test.path)
     x, system, eps = data.features(), config.system, config.attack.sumse_eps_m
-    k, pmax = system.ues_per_cell, system.pmax_mw
+    k, bounds = system.ues_per_cell, cell_bounds(system)
     standard_sets = cell_sets(load_models(standard.path))
     robust_sets = cell_sets(load_models(robust.path)) if robust else {}
-
-    def rescaled_se(models: CellSet, inputs, a, b) -> np.ndarray:
-        return sum_se(a, b, rescale_to_budget(predicted_powers(models, inputs, k), pmax), system)
-
     panels: dict[str, dict[str, np.ndarray]] = {}
     for (prec, arch), models in sorted(standard_sets.items()):
         a, b = data.gains(prec)
-        samples = {"optimal": sum_se(a, b, data.power(prec), system), "DNN, no attack": rescaled_se(models, x, a, b)}
+        optimal = data.power(prec)
+
+        def se(cell_models: CellSet, inputs, rescale: bool, a=a, b=b, optimal=optimal) -> np.ndarray:
+            rho = predicted_powers(cell_models, inputs, k)
+            return sum_se(a, b, rescale_to_optimal_total(rho, optimal) if rescale else rho, system)
+
+        samples = {"optimal": sum_se(a, b, optimal, system), "DNN, no attack": se(models, x, False)}
         for attack in (CellAttackName.FGSM, CellAttackName.PGDM):
-            x_adv = craft(models, x, attack, eps, config.attack, seed=config.seed)
-            samples[f"{attack.value} + re-scaling"] = rescaled_se(models, x_adv, a, b)
-        if (prec, arch) in robust_sets:
-            robust_models = robust_sets[(prec, arch)]
-            x_adv = craft(robust_models, x, CellAttackName.PGDM, eps, config.attack, seed=config.seed)
-            samples["adv. trained, PGDM + re-scaling"] = rescaled_se(robust_models, x_adv, a, b)
+            x_adv = craft(models, x, attack, eps, config.attack, seed=config.seed, bounds=bounds)
+            if attack is CellAttackName.FGSM:
+                samples["FGSM, no re-scaling"] = se(models, x_adv, False)
+            samples[f"{attack.value} + re-scaling"] = se(models, x_adv, True)
+        for attack in (CellAttackName.FGSM, CellAttackName.PGDM):
+            if (prec, arch) in robust_sets:
+                robust_models = robust_sets[(prec, arch)]
+                x_adv = craft(robust_models, x, attack, eps, config.attack, seed=config.seed, bounds=bounds)
+                samples[f"adv. trained, {attack.value} + re-scaling"] = se(robust_models, x_adv, True)
         panels[f"{arch}, {prec.value}"] = samples
     return SumSE(panels)

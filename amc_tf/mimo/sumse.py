@@ -6,7 +6,10 @@ true a, b and the powers the DNNs predict from the (possibly perturbed) inputs: 
 come from model j fed with the cell-j attack's positions.
 
 Predicted powers are clipped at zero (an ELU output can dip to −1 mW) and, where stated, re-scaled
-to the budget (the paper's eq. 14): ``ρ̂_jk ← ρ̂_jk · min(1, Pmax / Σ_k ρ̂_jk)``. The SE is
+as the paper's eq. 14 writes it: each cell's prediction is scaled to the *optimal* total of that
+cell, up or down, ``ρ̂^R_jk = ρ̂_jk · Σ_k′ ρ_jk′ / Σ_k′ ρ̂_jk′`` (ρ the optimal powers), so the
+re-scaled allocation spends exactly what the optimum spends and only its split among the UEs
+can be wrong. The clean DNN curve is not re-scaled. The SE is
 ``(τ_d/τ_c) log2(1 + SINR)`` per UE (:func:`amc_tf.mimo.power.spectral_efficiency`), summed over
 the L·K UEs of the network.
 """
@@ -22,11 +25,24 @@ from amc_tf.mimo.model_sets import CellSet
 from amc_tf.mimo.power import spectral_efficiency
 
 
-def rescale_to_budget(rho: np.ndarray, pmax: float) -> np.ndarray:
-    """Eq. 14: clip at 0, then scale every cell whose total exceeds ``pmax`` down onto it; ``[N, L, K]``."""
+def rescale_to_optimal_total(rho: np.ndarray, optimal: np.ndarray) -> np.ndarray:
+    """Eq. 14: clip at 0, then scale each cell's powers so they sum to the optimal total.
+
+    Args:
+        rho: ``[N, L, K]`` predicted (possibly attacked) powers in mW.
+        optimal: ``[N, L, K]`` optimal powers in mW (only their per-cell sums are used).
+
+    Returns:
+        ``float64 [N, L, K]`` with ``Σ_k out[n, j, k] = Σ_k optimal[n, j, k]``; a cell predicted
+        all-zero gets the optimal total split equally.
+    """
     rho = np.maximum(np.asarray(rho, dtype=np.float64), 0.0)
-    total = rho.sum(axis=-1, keepdims=True)
-    return rho * np.minimum(1.0, pmax / np.where(total > 0, total, 1.0))
+    optimal = np.asarray(optimal, dtype=np.float64)
+    if rho.shape != optimal.shape:
+        raise AttackError(f"predicted {list(rho.shape)} and optimal {list(optimal.shape)} powers differ in shape")
+    total, target = rho.sum(axis=-1, keepdims=True), optimal.sum(axis=-1, keepdims=True)
+    equal = np.broadcast_to(target / rho.shape[-1], rho.shape)
+    return np.where(total > 0, rho * target / np.where(total > 0, total, 1.0), equal)
 
 
 def predicted_powers(models: CellSet, x: np.ndarray | dict[int, np.ndarray], n_users: int) -> np.ndarray:

@@ -39,6 +39,7 @@ def train_cell_model(
     *,
     seed: int = 0,
     init_from: keras.Model | None = None,
+    input_transform: str | None = None,
     verbose: int = 0,
 ) -> tuple[keras.Model, dict]:
     """Train one regressor with early stopping on ``(x_val, y_val)``.
@@ -50,6 +51,8 @@ def train_cell_model(
         config: Epochs, batch size, learning rate, patience.
         seed: Seeds initialisation and shuffling.
         init_from: Start from this model's weights (same architecture) instead of a fresh init.
+        input_transform: ``linear`` or ``db`` (default: ``config.input_transform`` when it is one
+            value for every precoder, else ``linear``).
         verbose: Keras verbosity.
 
     Returns:
@@ -62,7 +65,8 @@ def train_cell_model(
     if (y_train <= 0).any() or (y_val <= 0).any():
         raise DatasetError("targets must be positive powers (the relative-MSE loss divides by them)")
     set_seed(seed)
-    feats = to_decibel(x_train) if config.input_transform == "db" else x_train
+    transform = input_transform or (config.input_transform if isinstance(config.input_transform, str) else "linear")
+    feats = to_decibel(x_train) if transform == "db" else x_train
     mean, std = feats.mean(axis=0), feats.std(axis=0)
     std = np.where(std > 0, std, 1.0)
     model = build_power_model(
@@ -71,7 +75,7 @@ def train_cell_model(
         std,
         n_features=x_train.shape[1],
         n_users=y_train.shape[1] - 1,
-        input_transform=config.input_transform,
+        input_transform=transform,
         seed=seed,
     )
     if init_from is not None:

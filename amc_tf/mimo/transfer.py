@@ -23,13 +23,15 @@ class TransferMatrix(Result):
 
     Attributes:
         names: The model sets, sorted (rows = crafted on, columns = evaluated on).
-        eps_m: Budgets in metres.
+        eps_m: Budgets, in the attack settings' ``eps_unit``.
         success: ``{attack: {source: {target: [rate per eps]}}}``; the diagonal is white-box.
+        eps_unit: ``metres`` or ``normalized``.
     """
 
     names: tuple[str, ...]
     eps_m: tuple[float, ...]
     success: dict[str, dict[str, dict[str, list[float]]]]
+    eps_unit: str = "metres"
 
     def metrics(self) -> dict[str, float]:
         """``<attack>_<source>_to_<target>_success`` at the largest eps."""
@@ -50,6 +52,7 @@ def transfer_matrix(
     settings: MimoAttackConfig | None = None,
     *,
     seed: int = 0,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> TransferMatrix:
     """Success rate of examples crafted on each source set, evaluated on every target set.
 
@@ -57,10 +60,12 @@ def transfer_matrix(
         sets: ``{name: {cell: model}}``, e.g. ``{"M1": …, "M2": …}`` for one precoder.
         x: ``float32 [N, F]`` clean test positions (metres).
         attacks: Gradient attacks to transfer.
-        eps_grid: Budgets in metres.
+        eps_grid: Budgets (in ``settings.eps_unit``; in ``normalized`` each source model's own
+            standardisation defines its ball).
         pmax: mW.
         settings: Attack settings.
         seed: Seed of the attacks.
+        bounds: The data domain (:func:`~amc_tf.mimo.attack_space.cell_bounds`).
 
     Returns:
         The :class:`TransferMatrix`.
@@ -71,8 +76,9 @@ def transfer_matrix(
         table = {src: {dst: [] for dst in names} for src in names}
         for eps in eps_grid:
             for src in names:
-                x_adv = craft(sets[src], x, attack, eps, settings, seed=seed)
+                x_adv = craft(sets[src], x, attack, eps, settings, seed=seed, bounds=bounds)
                 for dst in names:
                     table[src][dst].append(success_rate(sets[dst], x, x_adv, pmax)["success"])
         success[CellAttackName(attack).value] = table
-    return TransferMatrix(tuple(names), tuple(float(e) for e in eps_grid), success)
+    unit = (settings or MimoAttackConfig()).eps_unit.value
+    return TransferMatrix(tuple(names), tuple(float(e) for e in eps_grid), success, unit)

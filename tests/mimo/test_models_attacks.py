@@ -20,7 +20,7 @@ from amc_tf.mimo.cell_attacks import (
 )
 from amc_tf.mimo.model_sets import ModelKey, load_models, save_models
 from amc_tf.mimo.robustness import attack_sweep, craft
-from amc_tf.mimo.sumse import rescale_to_budget
+from amc_tf.mimo.sumse import rescale_to_optimal_total
 from amc_tf.mimo.transfer import transfer_matrix
 from amc_tf.models.mimo_dnn import build_power_model
 from amc_tf.runtime import keras
@@ -150,9 +150,15 @@ def test_adversarial_training_and_transfer(trained_m1, power_data):
     assert all(abs(table[s][t][0] * 120 - round(table[s][t][0] * 120)) < 1e-9 for s in table for t in table[s])
 
 
-def test_rescaling_enforces_the_budget():
-    rho = np.array([[[300.0, 300.0, -2.0], [100.0, 50.0, 25.0]]])
-    out = rescale_to_budget(rho, 500.0)
-    np.testing.assert_allclose(out.sum(axis=2), [[500.0, 175.0]])
-    assert (out >= 0).all()
-    np.testing.assert_allclose(out[0, 1], rho[0, 1])
+def test_eq14_rescales_each_cell_to_the_optimal_total_up_or_down():
+    rho = np.array([[[300.0, 300.0, -2.0], [100.0, 50.0, 25.0], [0.0, 0.0, 0.0]]])
+    optimal = np.array([[[200.0, 200.0, 100.0], [150.0, 150.0, 150.0], [10.0, 20.0, 30.0]]])
+    out = rescale_to_optimal_total(rho, optimal)
+    # cell 0 is scaled down (600 → 500), cell 1 up (175 → 450), cell 2 (all zero) split equally
+    np.testing.assert_allclose(out.sum(axis=2), optimal.sum(axis=2))
+    assert (out >= 0).all() and out[0, 0, 2] == 0.0
+    np.testing.assert_allclose(out[0, 0, :2], [250.0, 250.0])
+    np.testing.assert_allclose(out[0, 1] / out[0, 1].sum(), rho[0, 1] / rho[0, 1].sum())
+    np.testing.assert_allclose(out[0, 2], [20.0, 20.0, 20.0])
+    with pytest.raises(AttackError, match="shape"):
+        rescale_to_optimal_total(rho, optimal[:, :2])
