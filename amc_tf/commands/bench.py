@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from amc_tf.benchmarks import attacks, data, mimo, mimo_stages, nettrim
+from amc_tf.benchmarks import attacks, data, mimo, mimo_attacks, mimo_stages, nettrim
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
 app.command("data")(data.command)
@@ -14,3 +14,4 @@ app.command("nettrim")(nettrim.command)
 app.command("attacks")(attacks.command)
 app.command("mimo")(mimo.command)
 app.command("mimo-stages")(mimo_stages.command)
+app.command("mimo-attacks")(mimo_attacks.command)
