@@ -56,17 +56,28 @@ def nettrim(
         settings.layer,
         train.x[idx],
         eta=settings.eta,
+        tolerance=settings.tolerance,
         rho=settings.rho,
         warm_start=settings.warm_start,
         max_iter=settings.max_iter,
-        tol=settings.tol,
+        abs_tol=settings.abs_tol,
+        rel_tol=settings.rel_tol,
+        feasibility_rtol=settings.feasibility_rtol,
         progress=True,
     )
     path = stages.save(pruned, out_path)
+    residuals = (
+        f"primal {report.primal_residual:.2e} (tol {report.primal_tolerance:.2e}), "
+        f"dual {report.dual_residual:.2e} (tol {report.dual_tolerance:.2e})"
+    )
+    relative_eps = report.epsilon / max(report.output_norm, 1e-30)
     say(
         "nettrim",
-        f"{report.layer} sparsity {report.sparsity:.4f} ({report.nonzero:,} of {report.weights:,}), relative output "
-        f"error {report.relative_output_error:.4f}, {report.iterations} iterations, {report.seconds:.1f} s",
+        f"{report.layer} sparsity {report.sparsity:.4f} ({report.nonzero:,} of {report.weights:,}); {report.tolerance} "
+        f"eta {report.eta:g}: eps {report.epsilon:.4g} = {relative_eps:.4f} ||Y||_F, output error "
+        f"{report.output_error:.4g}, constraint {'holds' if report.constraint_satisfied else 'VIOLATED'}; "
+        f"{report.iterations} iterations, {'converged' if report.converged else 'hit max_iter'}, {residuals}, "
+        f"{report.seconds:.1f} s",
     )
     return pruned, NetTrimmed(stages.describe(pruned, "f_P", path, train, None, None), report.to_json())
 

@@ -3,9 +3,9 @@
 One flow serves both compression papers:
 
 * **RML2016 / Hinton** (``configs/rml2016_compress.yaml``): Inception teacher, VT-CNN2 student
-  distilled with T = 10, alpha = 0.1 (f_D) and trained alone (f_S); Net-Trim on f_D's ``dense1``
-  (f_P); TF-MOT magnitude pruning of the same layer to the same sparsity; TFLite size table at
-  10 dB.
+  distilled with T = 10, alpha = 0.1 and no T² factor, as in the paper (f_D), and trained alone
+  (f_S); Net-Trim on f_D's ``dense1`` with the paper's absolute tolerance η = 0.8 (f_P); TF-MOT
+  magnitude pruning of the same layer to the same sparsity; TFLite size table at 10 dB.
 * **RML2018 / response-based** (``configs/rml2018_distill.yaml``): IBCNN teacher, simplified SBCNN
   student with ``alpha · CE + (1 − alpha) · T²·KL`` (alpha = 0.35, T = 1), 80/10/10 split, best
   weights by validation accuracy, per-SNR curves from 0 to 16 dB and confusion matrices at 6 and
@@ -27,11 +27,13 @@ class DistillConfig(Frozen):
     """Distillation loss settings (see :mod:`amc_tf.distill`).
 
     Attributes:
-        method: ``hinton`` = ``alpha · T²·KL + (1 − alpha) · CE``; ``response`` =
-            ``alpha · CE + (1 − alpha) · T²·KL``.
+        method: ``hinton`` = ``alpha · [T²·]KL + (1 − alpha) · CE``; ``response`` =
+            ``alpha · CE + (1 − alpha) · [T²·]KL``.
         alpha: Weight in [0, 1] (its meaning depends on ``method``, as in each paper).
         temperature: Softening temperature T > 0.
-        scale_t2: Multiply the KL term by T² (Hinton's correction; default on).
+        scale_t2: Multiply the KL term by T² (Hinton's correction; default on). The first
+            compression paper's loss has no T² (``configs/rml2016_compress.yaml`` sets false);
+            the README compares the two.
     """
 
     method: Literal["hinton", "response"] = "hinton"
@@ -45,21 +47,47 @@ class NetTrimConfig(Frozen):
 
     Attributes:
         layer: Layer to prune (VT-CNN2: ``dense1``, 10,560 × 256).
-        eta: ε = eta · ‖Y‖_F (larger → sparser).
+        eta: η; ε = η · ‖Y‖_F (``tolerance: relative``, ≤ 1; the Net-Trim authors' gain) or ε = η
+            in the layer's output units (``tolerance: absolute``; the AMC paper's η = 0.8).
+            Larger → sparser.
+        tolerance: ``relative`` or ``absolute`` (how ``eta`` is read).
         rho: ADMM penalty; None = 1 / (3 · mean |W|) of the layer (see ``nettrim_dense``).
         warm_start: Start ADMM at the layer's weights (default) instead of zeros.
         samples: Training windows (mixed SNRs) whose activations form the constraints.
-        max_iter: ADMM iteration cap.
-        tol: Stop rule ``‖ΔW‖_F < tol · N · M``.
+        max_iter: Safety cap on ADMM iterations; the normal stop is the residual criterion.
+        abs_tol: Absolute tolerance of ADMM's primal/dual residual criterion (solver units).
+        rel_tol: Relative tolerance of that criterion.
+        feasibility_rtol: Slack, a fraction of ε, of the report's ``constraint_satisfied``.
     """
 
     layer: str = Field(default="dense1", min_length=1)
-    eta: float = Field(default=0.06, gt=0, le=1)
+    eta: float = Field(default=0.06, gt=0, allow_inf_nan=False)
+    tolerance: Literal["relative", "absolute"] = "relative"
     rho: float | None = Field(default=None, gt=0)
     warm_start: bool = True
     samples: int = Field(default=3000, ge=2)
-    max_iter: int = Field(default=100, ge=1)
-    tol: float = Field(default=5e-9, gt=0)
+    max_iter: int = Field(default=2000, ge=1)
+    abs_tol: float = Field(default=1e-7, ge=0)
+    rel_tol: float = Field(default=1e-3, ge=0, lt=1)
+    feasibility_rtol: float = Field(default=1e-2, ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_delta_rule(cls, data):
+        if isinstance(data, dict) and "tol" in data:
+            raise ValueError(
+                "nettrim.tol (the ‖ΔW‖ stop rule) was replaced by ADMM's residual criterion: "
+                "use rel_tol / abs_tol (defaults 1e-3 / 1e-7)"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _relative_gain(self) -> NetTrimConfig:
+        if self.tolerance == "relative" and self.eta > 1:
+            raise ValueError(f"a relative eta is a fraction of ‖Y‖_F and must be <= 1, got {self.eta}")
+        if self.abs_tol == 0 and self.rel_tol == 0:
+            raise ValueError("abs_tol and rel_tol cannot both be 0 (ADMM would never stop before max_iter)")
+        return self
 
 
 class TfmotConfig(Frozen):

@@ -3,19 +3,21 @@
 The student learns from the hard labels and from the teacher's temperature-softened soft-max:
 
     p_T(z) = softmax(z / T)
-    L_distill = T² · KL(p_T(teacher) ‖ p_T(student))        (batch mean)
+    L_distill = [T² ·] KL(p_T(teacher) ‖ p_T(student))      (batch mean)
     L_ce      = CE(y, softmax(student))                      (T = 1, hard labels)
     L         = alpha · L_distill + (1 − alpha) · L_ce
 
-with the first compression paper's defaults T = 10, alpha = 0.1 (distilled VT-CNN2 = ``f_D``;
+with the first compression paper's values T = 10, alpha = 0.1 (distilled VT-CNN2 = ``f_D``;
 the same VT-CNN2 trained alone is the standard model ``f_S``).
 
-**Why T².** The gradient of the softened term with respect to the student's logits scales as 1/T²
-(Hinton et al. §2), so without a correction raising T silently shrinks the soft targets' weight.
-Multiplying ``L_distill`` by T² keeps the hard/soft balance set by ``alpha`` independent of T, as
-the paper recommends. ``scale_t2=False`` gives the unscaled form of keras-io's early ``Distiller``
-example for comparison; the tracked ``distillation_loss`` metric is always the term as it enters
-the total (scaled when ``scale_t2`` is on).
+**Two forms, ``scale_t2``.** The gradient of the softened term with respect to the student's logits
+scales as 1/T² (Hinton et al. §2), so Hinton et al. multiply ``L_distill`` by T² to keep the
+hard/soft balance set by ``alpha`` independent of T (``scale_t2=True``, the class default). The
+first compression paper writes the loss as ``alpha · L_d + (1 − alpha) · L_c`` *without* T²
+(``scale_t2=False``, what ``configs/rml2016_compress.yaml`` uses): at T = 10 its soft term weighs
+a hundred times less than in Hinton's form, so the student is trained mostly by the hard labels.
+The README says which form gives the better student here. The tracked ``distillation_loss``
+metric is always the term as it enters the total (scaled when ``scale_t2`` is on).
 
 The model follows keras-io's ``Distiller`` pattern: ``train_step`` computes the loss, the teacher is
 frozen (``trainable = False``, always called with ``training=False`` so its BatchNorm statistics
@@ -60,14 +62,15 @@ def _validate(alpha: float, temperature: float) -> None:
 
 @keras.utils.register_keras_serializable(package="amc_tf")
 class Distiller(keras.Model):
-    """Student + frozen teacher trained with ``alpha · T²·KL + (1 − alpha) · CE`` (module docstring).
+    """Student + frozen teacher trained with ``alpha · [T²·]KL + (1 − alpha) · CE`` (module docstring).
 
     Args:
         student: Logits model ``[N, ...] → [N, K]`` to train.
         teacher: Trained logits model with the same input and ``K``; frozen here.
         alpha: Weight of the distillation term, in [0, 1] (paper: 0.1).
         temperature: Softening temperature T > 0 (paper: 10).
-        scale_t2: Multiply the distillation term by T² (Hinton's recommendation; default on).
+        scale_t2: Multiply the distillation term by T² (Hinton's recommendation; default on;
+            the first compression paper's loss has no T²: off).
 
     Compile with an optimizer and metrics only (the loss is the model's own), e.g.
     ``d.compile(keras.optimizers.Adam(1e-3), metrics=[keras.metrics.SparseCategoricalAccuracy("accuracy")])``,

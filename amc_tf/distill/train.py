@@ -34,7 +34,7 @@ def distill_student(
 
     Returns:
         The :class:`~amc_tf.training.fit.TrainResult`; its history holds ``loss``,
-        ``student_loss`` (CE), ``distillation_loss`` (T²·KL) and ``accuracy`` (+ ``val_``).
+        ``student_loss`` (CE), ``distillation_loss`` (KL, times T² when ``scale_t2``) and ``accuracy`` (+ ``val_``).
     """
     distiller = DISTILLERS[distill.method](
         student, teacher, alpha=distill.alpha, temperature=distill.temperature, scale_t2=distill.scale_t2

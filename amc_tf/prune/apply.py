@@ -2,9 +2,13 @@
 
 The layer's inputs ``A`` and outputs ``Y = relu(Aᵀ W + b)`` are recorded on a sample of windows
 (inference mode: dropout off), the solver in :mod:`amc_tf.prune.nettrim` finds sparse weights
-whose ReLU outputs stay within ``ε = eta · ‖Y‖_F`` on the active outputs and stay off where the
-neuron was off, and a copy of the model receives the new kernel and bias. The original model is
-left untouched. No fine-tuning happens here: the paper reports accuracy before any retraining.
+whose ReLU outputs stay within ε on the active outputs and stay off where the neuron was off, and
+a copy of the model receives the new kernel and bias. ε is ``eta · ‖Y‖_F`` (``tolerance="relative"``,
+the Net-Trim authors' gain) or ``eta`` itself in the layer's output units (``"absolute"``, the AMC
+compression paper's η = 0.8); for a given η the absolute radius shrinks relative to ‖Y‖_F as the
+sample count P grows. The report states the ADMM residuals and whether the constraints hold on
+the recorded samples, measured on the returned weights. The original model is left untouched. No
+fine-tuning happens here: the paper reports accuracy before any retraining.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from amc_tf.errors import ConfigError, ModelError
-from amc_tf.prune.nettrim import epsilon_from_gain, net_trim
+from amc_tf.prune.nettrim import Tolerance, epsilon_for, feasibility, net_trim
 from amc_tf.results import Result
 from amc_tf.runtime import keras, tf
 
@@ -26,9 +30,20 @@ class NetTrimReport(Result):
     Attributes:
         layer: Name of the pruned Dense layer.
         samples: Number of windows P the solver saw.
-        eta: Gain with ε = eta · ‖Y‖_F.
+        eta: η as configured.
+        tolerance: ``relative`` (ε = η · ‖Y‖_F) or ``absolute`` (ε = η).
+        epsilon: The radius ε (layer output units).
+        output_norm: ‖Y‖_F on the samples, so ``epsilon / output_norm`` is the relative radius.
         rho: ADMM penalty used.
-        iterations: ADMM iterations run; ``converged`` if the stop rule fired.
+        iterations: ADMM iterations run; ``converged`` if the residual criterion fired (else
+            ``max_iter`` stopped it).
+        primal_residual, dual_residual: ADMM residuals at the last iteration (solver units).
+        primal_tolerance, dual_tolerance: Their thresholds in the stop rule.
+        output_error: ‖(ŴᵀX − Y)_Ω‖_F of the returned weights (≤ ε when the constraint holds).
+        inactive_violation: ‖max(ŴᵀX, 0)_Ωᶜ‖_F (0 when every off neuron stays off).
+        constraint_satisfied: ``output_error ≤ (1 + feasibility_rtol) ε`` and
+            ``inactive_violation ≤ feasibility_rtol · ε``.
+        feasibility_rtol: The slack of that check, a fraction of ε.
         seconds: Solver wall-clock time (s), excluding recording the activations.
         weights: Kernel entries of the layer (bias excluded), e.g. 10,560 × 256 = 2,703,360.
         nonzero: Non-zero kernel entries after pruning.
@@ -39,9 +54,20 @@ class NetTrimReport(Result):
     layer: str
     samples: int
     eta: float
+    tolerance: str
+    epsilon: float
+    output_norm: float
     rho: float
     iterations: int
     converged: bool
+    primal_residual: float
+    dual_residual: float
+    primal_tolerance: float
+    dual_tolerance: float
+    output_error: float
+    inactive_violation: float
+    constraint_satisfied: bool
+    feasibility_rtol: float
     seconds: float
     weights: int
     nonzero: int
@@ -99,10 +125,13 @@ def nettrim_dense(
     x: np.ndarray,
     *,
     eta: float = 0.06,
+    tolerance: Tolerance = "relative",
     rho: float | None = None,
     warm_start: bool = True,
-    max_iter: int = 100,
-    tol: float = 5e-9,
+    max_iter: int = 2000,
+    abs_tol: float = 1e-7,
+    rel_tol: float = 1e-3,
+    feasibility_rtol: float = 1e-2,
     progress: bool = False,
     batch_size: int = 256,
 ) -> tuple[keras.Model, NetTrimReport]:
@@ -113,11 +142,15 @@ def nettrim_dense(
         layer_name: The Dense ReLU layer to prune (``dense1`` in VT-CNN2: 10,560 × 256).
         x: ``float32 [P, 2, L]`` windows whose activations define the constraints (a few thousand
             training windows at mixed SNRs; P trades time for fidelity).
-        eta: ε gain (ε = eta · ‖Y‖_F); larger → sparser, larger output error.
+        eta: η: ε = η · ‖Y‖_F (``relative``) or ε = η (``absolute``); larger → sparser.
+        tolerance: ``relative`` or ``absolute`` (module docstring).
         rho: ADMM penalty; None = ``1 / (3 · mean |W|)`` of the layer's kernel (see below).
         warm_start: Start the ADMM primal at the layer's current weights (default) instead of 0.
-        max_iter: ADMM iteration cap (each iteration ≈ 4·N·P·M flops).
-        tol: Stop rule ``‖ΔW‖_F < tol · N · M``.
+        max_iter: Safety cap on ADMM iterations (each ≈ 4·N·P·M flops); the normal stop is the
+            residual criterion of :func:`~amc_tf.prune.nettrim.net_trim`.
+        abs_tol, rel_tol: That criterion's absolute and relative tolerances.
+        feasibility_rtol: Slack (fraction of ε) of the report's ``constraint_satisfied``; ADMM
+            also keeps going until the returned weights meet it (or ``max_iter``).
         progress: Print solver progress to stderr.
         batch_size: Batch size for recording activations.
 
@@ -128,9 +161,7 @@ def nettrim_dense(
     ρ = 1 is ~60× VT-CNN2's mean |w| (0.017), so from a zero start every weight stays pruned until
     the duals have grown for tens of iterations. With ρ = 1 / (3 · mean |W|) and a warm start, the
     first iterate is a magnitude pruning at three mean magnitudes (~98 % zeros) and ADMM then
-    restores the weights the constraints need. Measured on a synthetic-data VT-CNN2 (P = 3000,
-    eta = 0.06): 95.8 % sparsity after 40 iterations, 96.6 % after 100, accuracy at 10 dB within
-    0.5 points; the zero start with ρ = 1 is still all-zero after 5 iterations.
+    restores the weights the constraints need. ρ changes the path, not the converged solution.
     """
     if len(x) < 2:
         raise ConfigError(f"Net-Trim needs at least 2 sample windows, got {len(x)}")
@@ -138,26 +169,49 @@ def nettrim_dense(
     A, Y = layer_io(model, layer_name, x, batch_size)
     X = np.vstack([A.T, np.ones((1, A.shape[0]), np.float32)])  # [N, P] with the bias row
     Yt = np.ascontiguousarray(Y.T)  # [M, P]
-    eps = epsilon_from_gain(Yt, eta)
+    eps = epsilon_for(Yt, eta, tolerance)
     kernel0, bias0 = layer.get_weights()
     if rho is None:
         rho = 1.0 / (3.0 * max(float(np.mean(np.abs(kernel0))), 1e-12))
     W0 = np.vstack([kernel0, bias0[None, :]]) if warm_start else None
-    result = net_trim(X, Yt, eps, rho=rho, W0=W0, max_iter=max_iter, tol=tol, progress=progress)
+    result = net_trim(
+        X,
+        Yt,
+        eps,
+        rho=rho,
+        W0=W0,
+        max_iter=max_iter,
+        abs_tol=abs_tol,
+        rel_tol=rel_tol,
+        feasibility_rtol=feasibility_rtol,
+        progress=progress,
+    )
     kernel, bias = result.W[:-1], result.W[-1]
     pruned = copy_model(model)
     pruned.get_layer(layer_name).set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
-    y_new = np.maximum(X.T @ result.W, 0).T
-    rel = float(np.linalg.norm(y_new - Yt) / max(np.linalg.norm(Yt), 1e-30))
+    check = feasibility(result.W, X, Yt, eps, rtol=feasibility_rtol)
+    y_norm = float(np.linalg.norm(Yt.astype(np.float64)))
+    rel = check["relu_error"] / max(y_norm, 1e-30)
     nonzero = int(np.count_nonzero(kernel))
     weights = int(kernel.size)
     report = NetTrimReport(
         layer=layer.name,
         samples=int(len(x)),
         eta=float(eta),
+        tolerance=tolerance,
+        epsilon=eps,
+        output_norm=y_norm,
         rho=float(rho),
         iterations=result.iterations,
         converged=result.converged,
+        primal_residual=result.primal_residual,
+        dual_residual=result.dual_residual,
+        primal_tolerance=result.primal_tolerance,
+        dual_tolerance=result.dual_tolerance,
+        output_error=check["output_error"],
+        inactive_violation=check["inactive_violation"],
+        constraint_satisfied=check["satisfied"],
+        feasibility_rtol=float(feasibility_rtol),
         seconds=result.seconds,
         weights=weights,
         nonzero=nonzero,

@@ -60,6 +60,45 @@ def test_loss_equals_hand_computation(tiny, cls, alpha, temp, kd_w):
     assert result["distillation_loss"] == pytest.approx(want_kd, rel=1e-5)
 
 
+@pytest.mark.parametrize("scale_t2", [False, True])
+def test_paper_form_is_alpha_kl_plus_one_minus_alpha_ce_by_hand(tiny, scale_t2):
+    """The first compression paper's loss (no T²): ``alpha · KL_T + (1 − alpha) · CE`` at alpha = 0.1,
+    T = 10; Hinton's form multiplies KL_T by T² = 100. Both against the loss computed by hand."""
+    x, y, student, teacher = tiny
+    d = Distiller(student, teacher, alpha=0.1, temperature=10.0, scale_t2=scale_t2)
+    d.compile(optimizer=keras.optimizers.SGD(0.0))
+    s, t = student.predict(x, verbose=0).astype(np.float64), teacher.predict(x, verbose=0).astype(np.float64)
+    ce = -_log_softmax(s)[np.arange(len(y)), y].mean()
+    lt, ls = _log_softmax(t / 10.0), _log_softmax(s / 10.0)
+    kl = (np.exp(lt) * (lt - ls)).sum(axis=1).mean()
+    want = 0.1 * kl * (100.0 if scale_t2 else 1.0) + 0.9 * ce
+    total, ce_got, kd_got = (float(v) for v in d.compute_losses(y, s.astype("float32"), t.astype("float32")))
+    assert total == pytest.approx(want, rel=1e-5)
+    assert ce_got == pytest.approx(ce, rel=1e-5)
+    assert kd_got == pytest.approx(kl * (100.0 if scale_t2 else 1.0), rel=1e-5)
+    assert d.evaluate(x, y, batch_size=6, verbose=0, return_dict=True)["loss"] == pytest.approx(want, rel=1e-5)
+
+
+@pytest.mark.parametrize("scale_t2", [False, True])
+def test_config_scale_t2_reaches_the_distiller(tiny, tmp_path, monkeypatch, scale_t2):
+    """``distill_student`` builds its distiller with the config's alpha, T and ``scale_t2``; the
+    setting survives save/load."""
+    import amc_tf.distill.train as distill_train
+    from amc_tf.config.compress import DistillConfig
+    from amc_tf.config.train import TrainConfig
+
+    x, y, student, teacher = tiny
+    seen = {}
+    monkeypatch.setattr(distill_train, "fit_classifier", lambda model, *a, **k: seen.setdefault("model", model))
+    settings = DistillConfig(alpha=0.1, temperature=10.0, scale_t2=scale_t2)
+    distill_train.distill_student(student, teacher, None, None, settings, TrainConfig())
+    d = seen["model"]
+    assert (type(d), d.alpha, d.temperature, d.scale_t2) == (Distiller, 0.1, 10.0, scale_t2)
+    d.compile(optimizer=keras.optimizers.SGD(0.0))
+    d.save(tmp_path / "d.keras")
+    assert load_model(tmp_path / "d.keras").scale_t2 is scale_t2
+
+
 def test_unscaled_variant_drops_t_squared(tiny):
     x, y, student, teacher = tiny
     s, t = student.predict(x, verbose=0), teacher.predict(x, verbose=0)

@@ -40,7 +40,10 @@ def _accuracy(model, x, y):
 def test_nettrim_dense_prunes_a_copy_within_its_error_budget(trained):
     model, x, y = trained
     before = [w.copy() for w in model.get_weights()]
-    pruned, report = nettrim_dense(model, "dense1", x[:200], eta=0.2, max_iter=1000, tol=1e-9)
+    pruned, report = nettrim_dense(model, "dense1", x[:200], eta=0.2, max_iter=1000)
+    assert report.converged and report.iterations < 1000 and report.tolerance == "relative"
+    assert report.epsilon == pytest.approx(0.2 * report.output_norm)
+    assert report.constraint_satisfied and report.output_error <= 1.01 * report.epsilon
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)  # original untouched
     kernel = pruned.get_layer("dense1").get_weights()[0]
@@ -55,6 +58,34 @@ def test_nettrim_dense_prunes_a_copy_within_its_error_budget(trained):
         report.relative_output_error, rel=1e-3, abs=1e-4
     )
     assert _accuracy(pruned, x, y) >= _accuracy(model, x, y) - 0.03
+
+
+def test_nettrim_dense_absolute_eta_bounds_the_output_error_and_reports_it(trained):
+    """The paper's absolute η: ‖Y − Ŷ‖_F ≤ η (+ ADMM slack) on the solver's samples, and the report's
+    residuals, output error and ``constraint_satisfied`` match a direct computation."""
+    model, x, _ = trained
+    _, y_old = layer_io(model, "dense1", x[:200])
+    eta = 0.05 * float(np.linalg.norm(y_old))  # an absolute radius, 5 % of this layer's ‖Y‖_F
+    pruned, report = nettrim_dense(model, "dense1", x[:200], eta=eta, tolerance="absolute")
+    assert report.tolerance == "absolute" and report.epsilon == eta
+    assert report.converged and report.primal_residual <= report.primal_tolerance
+    assert report.dual_residual <= report.dual_tolerance
+    a_in, y_new = layer_io(pruned, "dense1", x[:200])
+    error = float(np.linalg.norm(y_new.astype(np.float64) - y_old))
+    assert error <= eta * (1 + report.feasibility_rtol)
+    kernel, bias = pruned.get_layer("dense1").get_weights()
+    z = a_in.astype(np.float64) @ kernel + bias
+    on = y_old > 1e-6
+    output_error = float(np.linalg.norm((z - y_old)[on]))
+    inactive = float(np.linalg.norm(np.maximum(z, 0)[~on]))
+    assert report.output_error == pytest.approx(output_error, rel=1e-4)
+    assert report.inactive_violation == pytest.approx(inactive, rel=1e-3, abs=1e-6)
+    direct = output_error <= 1.01 * eta and inactive <= 0.01 * eta
+    assert report.constraint_satisfied is direct is True
+    capped, short = nettrim_dense(model, "dense1", x[:200], eta=eta, tolerance="absolute", max_iter=2)
+    assert not short.converged and short.iterations == 2
+    assert short.constraint_satisfied == (short.output_error <= 1.01 * eta and short.inactive_violation <= 0.01 * eta)
+    assert report.to_json()["constraint_satisfied"] is True
 
 
 def test_nettrim_dense_rejects_non_relu_or_unknown_layers(trained):
