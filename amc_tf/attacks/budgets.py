@@ -8,9 +8,17 @@ nominal SNR label (linear ``snr``) and the perturbation ``delta``::
     PSR = PNR / snr
     eps = sqrt(PNR * ||x||^2 / (snr + 1))           (per-example L2 radius)
 
-L-infinity attacks (FGSM, PGD-inf, MI-FGSM) get ``eps_inf = eps / sqrt(2L)``: a full-sign
-perturbation of that radius carries exactly the energy ``eps^2``, so every attack sits on one PNR
-axis. A universal perturbation (Sadeghi & Larsson, references §6) uses one energy for the whole
+L-infinity attacks (FGSM, PGD-inf, MI-FGSM) read that ``eps`` through an L∞ convention
+(:class:`LinfConvention`, a budget's ``linf``):
+
+* ``energy_matched`` (default): ``eps_inf = eps / sqrt(2L)``: a full-sign perturbation of that
+  radius carries exactly the energy ``eps^2``, so every attack sits on one PNR axis;
+* ``same_eps`` (the AMC compression paper): ``eps_inf = eps``, one ε for the PNR and the L∞
+  radius. A full-sign perturbation then carries ``2L eps^2``: its measured PNR is the nominal one
+  plus ``10 log10(2L)`` dB (24.1 dB at L = 128), so its curve sits that far left of the
+  energy-matched one.
+
+A universal perturbation (Sadeghi & Larsson, references §6) uses one energy for the whole
 data set: ``(mean_i ||x_i||)^2`` at that SNR, their ``SigPow``. Absolute budgets (``Budget.absolute``)
 are a radius in the attack's own norm, as ART takes them. There is no box clipping: I/Q has none.
 
@@ -35,6 +43,24 @@ class Norm(str, enum.Enum):
     LINF = "linf"
 
 
+class LinfConvention(str, enum.Enum):
+    """How an L-infinity attack reads the L2 radius ``eps`` of a PNR/PSR budget (module docstring)."""
+
+    ENERGY_MATCHED = "energy_matched"
+    SAME_EPS = "same_eps"
+
+    @property
+    def label(self) -> str:
+        """Plot/report wording of the convention."""
+        if self is LinfConvention.SAME_EPS:
+            return "L∞ radius ε (same ε as the PNR, paper)"
+        return "L∞ radius ε/√(2L) (energy-matched)"
+
+    def full_sign_offset_db(self, window: int) -> float:
+        """dB by which a full-sign perturbation at the L∞ radius exceeds the nominal PNR (window ``L``)."""
+        return 10.0 * math.log10(2 * window) if self is LinfConvention.SAME_EPS else 0.0
+
+
 class BudgetKind(str, enum.Enum):
     """How a budget is stated: PNR (dB), PSR (dB) or an absolute radius (input units)."""
 
@@ -50,10 +76,13 @@ class Budget:
     Attributes:
         kind: How ``value`` is to be read.
         value: dB for PNR/PSR (any finite number); a non-negative radius for ``EPS``.
+        linf: How L-infinity attacks read a PNR/PSR radius (ignored by L2 attacks and by
+            absolute budgets, which are already a radius in the attack's norm).
     """
 
     kind: BudgetKind
     value: float
+    linf: LinfConvention = LinfConvention.ENERGY_MATCHED
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, BudgetKind):
@@ -72,16 +101,22 @@ class Budget:
         if self.kind is BudgetKind.EPS and value < 0:
             raise AttackError(f"an absolute budget eps must be >= 0, got {value}")
         object.__setattr__(self, "value", value)
+        try:
+            object.__setattr__(self, "linf", LinfConvention(self.linf))
+        except ValueError:
+            raise AttackError(
+                f"linf convention must be one of {[c.value for c in LinfConvention]}, got {self.linf!r}"
+            ) from None
 
     @classmethod
-    def pnr(cls, db: float) -> Budget:
-        """Perturbation-to-noise ratio in dB."""
-        return cls(BudgetKind.PNR_DB, db)
+    def pnr(cls, db: float, linf: LinfConvention | str = LinfConvention.ENERGY_MATCHED) -> Budget:
+        """Perturbation-to-noise ratio in dB (``linf``: the L∞ convention)."""
+        return cls(BudgetKind.PNR_DB, db, linf)
 
     @classmethod
-    def psr(cls, db: float) -> Budget:
-        """Perturbation-to-signal ratio in dB."""
-        return cls(BudgetKind.PSR_DB, db)
+    def psr(cls, db: float, linf: LinfConvention | str = LinfConvention.ENERGY_MATCHED) -> Budget:
+        """Perturbation-to-signal ratio in dB (``linf``: the L∞ convention)."""
+        return cls(BudgetKind.PSR_DB, db, linf)
 
     @classmethod
     def absolute(cls, eps: float) -> Budget:
@@ -95,7 +130,8 @@ class Budget:
 
     def __str__(self) -> str:
         unit = {"pnr_db": "dB PNR", "psr_db": "dB PSR", "eps": "(absolute eps)"}[self.kind.value]
-        return f"{self.value:g} {unit}"
+        same = self.linf is LinfConvention.SAME_EPS and self.kind is not BudgetKind.EPS
+        return f"{self.value:g} {unit}" + (" (L∞ radius = ε, same_eps)" if same else "")
 
     # -- resolution ------------------------------------------------------------------------
 
@@ -109,14 +145,14 @@ class Budget:
             norm: The attack's norm.
 
         Returns:
-            ``float32 [N]`` radii (L2 or L-infinity, input units).
+            ``float32 [N]`` radii (L2, or L-infinity under :attr:`linf`; input units).
         """
         norm = Norm(norm)
         if self.kind is BudgetKind.EPS:
             return np.full(x.shape[0], self.value, dtype=np.float32)
         energy = np.sum(np.square(x.astype(np.float64)), axis=(1, 2))
         l2 = np.sqrt(self._energy_ratio(snr_db, x.shape[0]) * energy)
-        return _to_norm(l2, norm, x.shape[2]).astype(np.float32)
+        return _to_norm(l2, norm, x.shape[2], self.linf).astype(np.float32)
 
     def universal_radius(self, x: np.ndarray, snr_db: np.ndarray | None, norm: Norm = Norm.L2) -> float:
         """One radius for a universal perturbation from the data's ``(mean ||x||)^2`` (Sadeghi & Larsson).
@@ -141,7 +177,7 @@ class Budget:
             if self.kind is BudgetKind.PNR_DB
             else self._energy_ratio(snr, x.shape[0]).mean()
         )
-        return float(_to_norm(np.array([math.sqrt(ratio * sig_pow)]), norm, x.shape[2])[0])
+        return float(_to_norm(np.array([math.sqrt(ratio * sig_pow)]), norm, x.shape[2], self.linf)[0])
 
     def _energy_ratio(self, snr_db: np.ndarray | None, n: int) -> np.ndarray:
         """``||delta||^2 / ||x||^2`` per example: ``PNR/(snr+1)`` or ``PSR*snr/(snr+1)``."""
@@ -165,8 +201,10 @@ def _snr_array(snr_db: np.ndarray | int | None, n: int) -> np.ndarray:
     return arr
 
 
-def _to_norm(l2: np.ndarray, norm: Norm, window: int) -> np.ndarray:
-    return l2 if norm is Norm.L2 else l2 / math.sqrt(2 * window)
+def _to_norm(l2: np.ndarray, norm: Norm, window: int, linf: LinfConvention) -> np.ndarray:
+    if norm is Norm.L2 or linf is LinfConvention.SAME_EPS:
+        return l2
+    return l2 / math.sqrt(2 * window)
 
 
 def perturbation_norm(delta: np.ndarray, norm: Norm) -> np.ndarray:

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from amc_tf.attacks.base import AttackSettings, MicroBatch
 from amc_tf.attacks.baselines.art import ART_BASELINES, NO_ART_TWIN
+from amc_tf.attacks.budgets import LinfConvention
 from amc_tf.attacks.registry import ATTACK_CLASSES, ATTACKS, AttackSpec
 from amc_tf.config.base import Frozen
 
@@ -47,6 +48,10 @@ class RobustnessConfig(Frozen):
             in the worst case); default: every registry attack with its defaults.
         art_baselines: ART baselines run beside their native twins ([] = none).
         pnr_db: PNR grid in dB.
+        linf_convention: How L∞ attacks (FGSM, PGD-L∞, MI-FGSM, sign noise, their ART twins) read
+            a PNR's radius ε: ``energy_matched`` (default, ε/√(2L): same energy as the L2 ball) or
+            ``same_eps`` (the AMC compression paper: ε itself, 10·log10(2L) dB more energy;
+            :class:`~amc_tf.attacks.budgets.LinfConvention`).
         snr_db: SNR label (dB) of the evaluated examples (10 dB as in the papers).
         n_examples: Examples evaluated (drawn at ``snr_db``; fewer if the data has fewer).
         batch_size: Batch size of every attack, native and ART.
@@ -69,6 +74,7 @@ class RobustnessConfig(Frozen):
         default_factory=lambda: list(ART_BASELINES)
     )
     pnr_db: list[float] = Field(default_factory=default_pnr_grid, min_length=1)
+    linf_convention: LinfConvention = LinfConvention.ENERGY_MATCHED
     snr_db: int = 10
     n_examples: int = Field(default=512, ge=1)
     batch_size: int = Field(default=256, ge=1)

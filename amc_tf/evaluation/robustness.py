@@ -5,7 +5,9 @@ and a :class:`~amc_tf.config.attack.RobustnessConfig` and returns a :class:`Robu
 
 * clean accuracy of the evaluated examples (drawn at one SNR, 10 dB by default as in the papers);
 * accuracy under every native attack at every PNR of the grid, with a budget audit per point
-  (measured PNR, ``||delta|| / radius``, NaN count; design D4);
+  (measured PNR, ``||delta|| / radius``, NaN count; design D4); the L∞ attacks read each PNR's ε
+  through the configured L∞ convention (``energy_matched`` ε/√(2L) by default, or the AMC
+  paper's ``same_eps``), which the report names;
 * worst-case accuracy per PNR — the cascade of AutoAttack: each attack counts only on examples
   still correct after the attacks before it; the report says how many each attack broke. Every
   attack here treats examples independently (a universal vector is fitted on separate data), so
@@ -112,6 +114,7 @@ def evaluate_robustness(
     clean = predict(x) == y
     notes = sanity_checks(model, x, y, n_classes, batch_size)
     grid = list(config.pnr_db)
+    linf = config.linf_convention
     names = [spec.name for spec in config.attacks]
     run = {"batch_size": batch_size, "seed": config.seed, "micro_batch": config.micro_batch}
 
@@ -119,8 +122,8 @@ def evaluate_robustness(
     correct: dict[str, dict[float, np.ndarray]] = {}
     for spec in config.attacks:
         make = attack_factory(build_attack, spec, model, **run)
-        warm_up(make, x, y, snr)
-        points = sweep(make, predict, x, y, snr, grid, fits[spec.name])
+        warm_up(make, x, y, snr, linf)
+        points = sweep(make, predict, x, y, snr, grid, fits[spec.name], linf=linf)
         correct[spec.name] = points.correct
         curves.append(curve_of(spec.name, "native", grid, points, x.shape[0]))
         if progress:
@@ -172,6 +175,8 @@ def evaluate_robustness(
         warnings=notes,
         seconds=time.perf_counter() - start,
         config=config.model_dump(mode="json"),
+        linf_convention=linf.value,
+        window=int(window),
     )
 
 
@@ -191,14 +196,14 @@ def _art_side_by_side(method, model, config, run, predict, sample, fits, curves,
     )
     make_native = attack_factory(build_attack, baseline.twin_spec(twin), model, **run)
     if not slow:
-        warm_up(make_art, xs, ys, ss)
-    warm_up(make_native, xs, ys, ss)
+        warm_up(make_art, xs, ys, ss, config.linf_convention)
+    warm_up(make_native, xs, ys, ss, config.linf_convention)
     counter = Progress(f"ART {method}", len(grid), unit="PNR points", enabled=progress) if slow else None
-    art_points = sweep(make_art, predict, xs, ys, ss, grid, fit, counter)
+    art_points = sweep(make_art, predict, xs, ys, ss, grid, fit, counter, linf=config.linf_convention)
     if counter is not None:
         counter.close()
     curves.append(curve_of(method, "art", grid, art_points, m))
-    native_points = sweep(make_native, predict, xs, ys, ss, grid, fit)
+    native_points = sweep(make_native, predict, xs, ys, ss, grid, fit, linf=config.linf_convention)
     comparison = Comparison(
         art=method,
         native=twin.name,
@@ -235,7 +240,8 @@ def _breakdown(data, config, evaluated, run, model, predict, generator) -> list[
         accuracy = {}
         for spec in config.attacks:
             fit = _take(data, _fit_indices(spec, rest, 16, chosen))
-            points = sweep(attack_factory(build_attack, spec, model, **run), predict, x, y, snr, [pnr], fit)
+            make = attack_factory(build_attack, spec, model, **run)
+            points = sweep(make, predict, x, y, snr, [pnr], fit, linf=config.linf_convention)
             accuracy[spec.name] = float(points.correct[pnr].mean())
         clean = float(np.mean(predict(x) == y))
         rows.append(SNRRow(snr_db=int(s), n=int(chosen.size), clean_accuracy=clean, accuracy=accuracy))

@@ -2,7 +2,8 @@
 
 * accuracy vs PNR, one colour per attack, native solid and ART dashed, the noise controls grey,
   the worst case black and the clean accuracy dotted — the layout of Sadeghi & Larsson's and
-  Flowers et al.'s figures;
+  Flowers et al.'s figures; L∞ curves are marked "(L∞)" and the axis names the report's L∞
+  convention (energy-matched ε/√(2L) or the paper's same ε);
 * the worst-case cascade: worst-case accuracy and how many examples each attack broke first;
 * accuracy vs SNR at the breakdown PNR;
 * seconds per curve, native beside ART.
@@ -30,6 +31,11 @@ def _colours(report: RobustnessReport) -> dict[str, tuple]:
     return colours
 
 
+def pnr_axis_label(report: RobustnessReport) -> str:
+    """The PNR axis label, naming the report's L∞ convention."""
+    return f"PNR (dB); L∞ attacks: {report.linf_label}"
+
+
 def plot_pnr_curves(report: RobustnessReport, title: str | None = None):
     """Accuracy vs PNR for every curve (native solid, ART dashed). Returns the Figure."""
     colours = _colours(report)
@@ -47,11 +53,12 @@ def plot_pnr_curves(report: RobustnessReport, title: str | None = None):
                 "mfc": "none",
             }
         label = c.attack if c.library == "native" else f"ART {c.attack} (n={c.n_examples})"
+        label += " (L∞)" if c.settings.get("norm") == "linf" else ""
         ax.plot(c.pnr_db, c.accuracy, ms=3, lw=1.4, label=label, **style)
     if report.cascade_order:
         ax.plot(report.pnr_db, report.worst_case, color="black", lw=2.4, label="worst case")
     ax.axhline(report.clean_accuracy, color="black", ls=":", lw=1, label=f"clean ({report.clean_accuracy:.3f})")
-    ax.set_xlabel("PNR (dB)")
+    ax.set_xlabel(pnr_axis_label(report))
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.3)
@@ -66,7 +73,7 @@ def plot_worst_case(report: RobustnessReport):
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 3.9))
     a1.plot(report.pnr_db, report.worst_case, color="black", lw=2, marker="o", ms=3, label="worst case")
     a1.axhline(report.clean_accuracy, color="black", ls=":", lw=1, label="clean")
-    a1.set_xlabel("PNR (dB)")
+    a1.set_xlabel(pnr_axis_label(report))
     a1.set_ylabel("accuracy")
     a1.set_ylim(0, 1.02)
     a1.grid(True, alpha=0.3)
@@ -106,7 +113,7 @@ def plot_per_snr(report: RobustnessReport):
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.3)
     ax.set_title(
-        f"accuracy vs SNR at PNR {report.breakdown_pnr_db:g} dB"
+        f"accuracy vs SNR at PNR {report.breakdown_pnr_db:g} dB ({report.linf_label})"
         if report.breakdown_pnr_db is not None
         else "accuracy vs SNR"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from amc_tf.attacks.budgets import LinfConvention
 from amc_tf.io import write_json
 
 
@@ -79,7 +80,12 @@ class SNRRow:
 
 @dataclass
 class RobustnessReport:
-    """Everything :func:`evaluate_robustness` measured; ``to_json()`` gives one JSON document."""
+    """Everything :func:`evaluate_robustness` measured; ``to_json()`` gives one JSON document.
+
+    ``linf_convention`` names how the L∞ attacks read each PNR's radius ε
+    (:class:`~amc_tf.attacks.budgets.LinfConvention`); ``window`` is the examples' length L, so
+    :attr:`linf_offset_db` is the dB by which a full-sign L∞ perturbation exceeds the nominal PNR.
+    """
 
     model: str
     classes: list[str]
@@ -97,6 +103,18 @@ class RobustnessReport:
     warnings: list[str]
     seconds: float
     config: dict = field(default_factory=dict)
+    linf_convention: str = LinfConvention.ENERGY_MATCHED.value
+    window: int = 0
+
+    @property
+    def linf_label(self) -> str:
+        """Wording of the L∞ convention for plots and reports."""
+        return LinfConvention(self.linf_convention).label
+
+    @property
+    def linf_offset_db(self) -> float:
+        """PNR (dB) of a full-sign perturbation at the L∞ radius, minus the nominal PNR."""
+        return LinfConvention(self.linf_convention).full_sign_offset_db(self.window) if self.window else 0.0
 
     def curve(self, attack: str, library: str = "native") -> Curve:
         """The curve of ``attack`` from ``library`` (KeyError if absent)."""
@@ -117,6 +135,8 @@ class RobustnessReport:
         for c, src in zip(out["comparisons"], self.comparisons):
             c["speedup"] = src.speedup
         out["audit_ok"] = self.audit_ok
+        out["linf_label"] = self.linf_label
+        out["linf_offset_db"] = self.linf_offset_db
         return out
 
     def save(self, path: str | Path) -> Path:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from amc_tf.attacks.base import Attack
-from amc_tf.attacks.budgets import Budget, Norm, audit, project
+from amc_tf.attacks.budgets import Budget, LinfConvention, Norm, audit, project
 from amc_tf.evaluation.robustness_report import Curve
 from amc_tf.progress import Progress
 from amc_tf.runtime import keras
@@ -42,15 +42,16 @@ def sweep(
     grid: list[float],
     fit: tuple[np.ndarray, np.ndarray, np.ndarray],
     progress: Progress | None = None,
+    linf: LinfConvention = LinfConvention.ENERGY_MATCHED,
 ) -> SweepPoints:
     """Run one attack at every PNR of ``grid``; per-example correctness, timing and audits.
 
     ``fit`` is the universal attacks' fit data (unused by the others); ``progress`` (for slow
-    attacks) counts the finished PNR points.
+    attacks) counts the finished PNR points; ``linf`` is the budgets' L∞ convention.
     """
     correct, seconds, audits = {}, [], []
     shared, free = 0.0, None
-    probe = make(Budget.pnr(grid[0]))
+    probe = make(Budget.pnr(grid[0], linf))
     settings = probe.settings()
     if probe.minimal:
         # DeepFool: one unbounded run, projected onto each PNR's ball.
@@ -60,7 +61,7 @@ def sweep(
         shared = time.perf_counter() - t0
         settings = {**unbounded.settings(), "budget": "projected per PNR"}
     for pnr in grid:
-        budget = Budget.pnr(pnr)
+        budget = Budget.pnr(pnr, linf)
         t0 = time.perf_counter()
         if free is not None:
             radius = budget.radius(x, snr, Norm.L2)
@@ -84,9 +85,15 @@ def sweep(
     return SweepPoints(correct, seconds, shared, audits, settings)
 
 
-def warm_up(make: Callable[[Budget | None], Attack], x: np.ndarray, y: np.ndarray, snr: np.ndarray) -> None:
+def warm_up(
+    make: Callable[[Budget | None], Attack],
+    x: np.ndarray,
+    y: np.ndarray,
+    snr: np.ndarray,
+    linf: LinfConvention = LinfConvention.ENERGY_MATCHED,
+) -> None:
     """Trace the compiled functions once so that the timed sweep measures steady-state work."""
-    attack = make(Budget.pnr(0.0))
+    attack = make(Budget.pnr(0.0, linf))
     if not attack.universal:
         attack.generate(x[:2], y[:2], snr=snr[:2])
 

@@ -3,7 +3,9 @@
 One step of the full radius along the steepest ascent direction of the cross-entropy:
 ``x + eps * g/||g||_2`` (FGM) or ``x + eps_inf * sign(g)`` (FGSM). With a PNR budget FGM's
 perturbation has exactly the requested PNR, and FGSM's too wherever no gradient element is zero
-(``eps_inf = eps/sqrt(2L)``, design D4). Both are :class:`~amc_tf.attacks.evasion.pgd.PGD` with
+(``eps_inf = eps/sqrt(2L)``, design D4); under the budget's ``same_eps`` L∞ convention
+(``eps_inf = eps``, the AMC compression paper) FGSM's PNR is ``10 log10(2L)`` dB above the nominal
+one (:class:`~amc_tf.attacks.budgets.LinfConvention`). Both are :class:`~amc_tf.attacks.evasion.pgd.PGD` with
 one step of size 1 x radius and no random start; they have no settings of their own.
 """
 

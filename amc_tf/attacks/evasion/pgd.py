@@ -136,7 +136,8 @@ class PGDL2(PGD):
 
 
 class PGDLinf(PGD):
-    """PGD in the L-infinity norm, radius ``eps / sqrt(2L)`` (registry ``pgd_linf``)."""
+    """PGD in the L-infinity norm (registry ``pgd_linf``): radius ``eps / sqrt(2L)``, or ``eps``
+    under the budget's ``same_eps`` convention (:class:`~amc_tf.attacks.budgets.LinfConvention`)."""
 
     name = "pgd_linf"
     Settings = PGDLinfSettings
