@@ -68,7 +68,7 @@ def train(config: Any, role: str, spec: Any, recipe: Any, data: DataResult, part
 
 
 def distill(config: Any, teacher: TrainedModel, data: DataResult, parts: dict[str, IQDataset], out: str):
-    """:func:`compression.distill` of the teacher at ``teacher.path``, cached.
+    """:func:`compression.distill` of the teacher at ``teacher.path``, cached, checkpointed per epoch.
 
     Returns:
         ``(model, record, hit)``.
@@ -81,14 +81,13 @@ def distill(config: Any, teacher: TrainedModel, data: DataResult, parts: dict[st
         "distill": config.distill,
     }
     made: dict[str, Any] = {}
+    cache, st = cache_of(config), stage("distill", key, DISTILL_CODE)
 
     def compute() -> TrainedModel:
-        made["model"], record = compression.distill(config, teacher.path, parts, out)
+        made["model"], record = compression.distill(config, teacher.path, parts, out, cache.checkpoint_dir(st))
         return record
 
-    record, hit = cache_of(config).run(
-        stage("distill", key, DISTILL_CODE), {"model.keras": out}, compute, lambda d: _trained_at(d, out)
-    )
+    record, hit = cache.run(st, {"model.keras": out}, compute, lambda d: _trained_at(d, out))
     return made.get("model") or stages.load(out), record, hit
 
 

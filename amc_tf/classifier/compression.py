@@ -30,15 +30,28 @@ from amc_tf.runtime import keras, set_seed
 
 
 def distill(
-    config: CompressConfig, teacher_path: str, parts: dict[str, IQDataset], out_path: str | Path
+    config: CompressConfig,
+    teacher_path: str,
+    parts: dict[str, IQDataset],
+    out_path: str | Path,
+    checkpoint_dir: str | Path | None = None,
 ) -> tuple[keras.Model, TrainedModel]:
     """Distil the teacher at ``teacher_path`` into a fresh ``config.student`` (f_D) with
-    ``config.distill``'s loss and ``config.student_train``'s recipe, and save it."""
+    ``config.distill``'s loss and ``config.student_train``'s recipe, and save it (with
+    ``checkpoint_dir``: checkpointed every epoch, resumed from a checkpoint found there)."""
     settings = config.distill
     set_seed(config.seed)
     train, val = parts["train"], stages.validation(parts)
     student = stages.build(config.student, train)
-    fit = distill_student(student, stages.load(teacher_path), train, val, settings, config.student_train)
+    fit = distill_student(
+        student,
+        stages.load(teacher_path),
+        train,
+        val,
+        settings,
+        config.student_train,
+        checkpoint_dir=checkpoint_dir,
+    )
     path = stages.save(student, out_path)
     say("distill", f"{settings.method}: {fit.epochs_run} epochs (best {fit.best_epoch + 1})")
     return student, stages.describe(student, "f_D", path, train, val, fit)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from amc_tf.config.compress import DistillConfig
 from amc_tf.config.train import TrainConfig
 from amc_tf.data.dataset import IQDataset
@@ -19,6 +21,7 @@ def distill_student(
     recipe: TrainConfig,
     *,
     callbacks: list[keras.callbacks.Callback] | None = None,
+    checkpoint_dir: str | Path | None = None,
 ) -> TrainResult:
     """Distil ``teacher`` into ``student`` (trained in place; the teacher is frozen).
 
@@ -31,6 +34,8 @@ def distill_student(
         distill: Method (``hinton`` / ``response``), alpha, temperature, T² scaling.
         recipe: Optimiser and schedule (Adam learning rate, batch, epochs, patience).
         callbacks: Extra Keras callbacks.
+        checkpoint_dir: Checkpoint every epoch there and resume from it (see
+            :func:`~amc_tf.training.fit.fit_classifier`).
 
     Returns:
         The :class:`~amc_tf.training.fit.TrainResult`; its history holds ``loss``,
@@ -39,4 +44,4 @@ def distill_student(
     distiller = DISTILLERS[distill.method](
         student, teacher, alpha=distill.alpha, temperature=distill.temperature, scale_t2=distill.scale_t2
     )
-    return fit_classifier(distiller, train, val, recipe, callbacks=callbacks)
+    return fit_classifier(distiller, train, val, recipe, callbacks=callbacks, checkpoint_dir=checkpoint_dir)
