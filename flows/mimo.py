@@ -82,7 +82,13 @@ def sumse_task(
 ) -> SumSE:
     """Sum-SE CDFs: optimal, DNN, FGSM without and with eq. 14's re-scaling, adversarial training
     + re-scaling (and the same for PGDM)."""
-    params = {"eps": config.attack.sumse_eps_m, "eps_unit": config.attack.eps_unit.value}
+    attack = config.attack
+    params = {
+        "eps": attack.sumse_eps_m,
+        "eps_unit": attack.eps_unit.value,
+        "objective": attack.sumse_objective.value,
+        "enforce_budget": attack.sumse_enforce_budget,
+    }
     with runs.child_run("sum_se", parent_run_id=run_id, params=params):
         result = stages.sum_se_view(config, data.test, standard, robust)
         runs.log_result(result)

@@ -18,8 +18,7 @@ from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.errors import ConfigError
 from amc_tf.models.mimo_arch import Arch
 
-#: Largest attack budget accepted (metres): beyond a kilometre the "attack" moves UEs out of the
-#: network, which no GPS error explains.
+#: Largest attack budget accepted: beyond a kilometre the "attack" moves UEs out of the network.
 MAX_EPS_M = 1_000.0
 #: Largest dataset accepted (setups): 30x the paper's 329,500, days of generation on 2 cores.
 MAX_SETUPS = 10_000_000
@@ -33,7 +32,7 @@ class Precoder(str, Enum):
 
 
 def precoder(name: str | Precoder) -> Precoder:
-    """Resolve a precoder name; unknown names raise :class:`ConfigError`."""
+    """Resolve a precoder name (unknown: :class:`ConfigError`)."""
     try:
         return Precoder(name)
     except ValueError:
@@ -87,6 +86,14 @@ class CellAttackName(str, Enum):
     PGDM = "PGDM"
     MIFGSM = "MIFGSM"
     RANDOM = "RANDOM"
+
+
+class AttackObjective(str, Enum):
+    """What a cell attack maximises: the predicted total power (infeasibility) or the squared error
+    to the optimal powers (:mod:`amc_tf.mimo.attack_objectives`)."""
+
+    TOTAL_POWER = "total_power"
+    REGRESSION_LOSS = "regression_loss"
 
 
 class MimoSystemConfig(Frozen):
@@ -237,8 +244,8 @@ class MimoTrainConfig(Frozen):
 class MimoAttackConfig(Frozen):
     """Cell-based white-box attacks (budget: L∞ eps on the UE positions, D4).
 
-    The fields keep their ``_m`` names from when metres were the only unit; every budget and step
-    is in ``eps_unit``.
+    The ``_m`` names date from when metres were the only unit: **every budget and step here (and
+    ``adversarial.eps_m``) is in ``eps_unit``**, metres only when ``eps_unit: metres``.
 
     Attributes:
         eps_unit: ``metres`` or ``normalized`` (the model's z-scored input; the paper's numbers).
@@ -250,9 +257,14 @@ class MimoAttackConfig(Frozen):
         pgd_iters: PGDM iterations Q.
         mifgsm_mu: MI-FGSM momentum μ.
         mifgsm_iters: MI-FGSM iterations I (step eps / I).
-        sumse_eps_m: eps of the sum-SE view (0.5 in the paper).
+        sumse_eps_m: eps of the sum-SE view (0.5 in the paper), in ``eps_unit``.
+        sumse_objective: What the sum-SE view's attacks maximise: ``regression_loss`` (squared
+            error to the optimal powers) or ``total_power`` (which raises the totals, hence the SE
+            of DNNs that under-spend the budget).
+        sumse_enforce_budget: Without eq. 14, scale a cell predicted above Pmax down to Pmax (a BS
+            cannot radiate more); ``false`` applies the infeasible powers as predicted.
         transfer_attacks: Attacks whose examples are transferred between M1 and M2.
-        wide_eps_m: A wide eps grid (metres) for the diagnostic sweep that shows where the
+        wide_eps_m: A wide eps grid (in ``eps_unit``) for the diagnostic sweep that shows where the
             attacks start to work (empty = no sweep); the paper's grid stays in ``eps_m``.
         wide_attacks: Attacks of that sweep. PGDM's step there is ``max(pgd_step_m,
             2.5·eps/pgd_iters)``: with the paper's α = 0.01 m and Q = 40 it cannot move more than
@@ -273,6 +285,8 @@ class MimoAttackConfig(Frozen):
     mifgsm_mu: float = Field(default=0.1, ge=0)
     mifgsm_iters: int = Field(default=10, ge=1)
     sumse_eps_m: float = Field(default=0.5, gt=0, le=MAX_EPS_M)
+    sumse_objective: AttackObjective = AttackObjective.REGRESSION_LOSS
+    sumse_enforce_budget: bool = True
     transfer_attacks: tuple[CellAttackName, ...] = (CellAttackName.FGSM, CellAttackName.PGDM, CellAttackName.MIFGSM)
     wide_eps_m: tuple[float, ...] = (0.1, 0.3, 1.0, 3.0, 10.0, 30.0)
     wide_attacks: tuple[CellAttackName, ...] = (CellAttackName.FGSM, CellAttackName.PGDM, CellAttackName.RANDOM)
@@ -290,13 +304,11 @@ class MimoAttackConfig(Frozen):
 
 class MimoAdversarialConfig(Frozen):
     """Adversarial training: attacked examples of the training set labelled with the true powers.
-
     Attributes:
         enabled: Train and evaluate adversarially trained models.
-        attack: The attack that crafts the training examples.
+        attack: The attack that crafts the training examples (maximising the total power).
         eps_m: Its budget, in the attack section's ``eps_unit`` (the training ε).
-        mix_clean: Train on clean + adversarial examples; the paper trains on the adversarial set
-            only (``false`` in its config).
+        mix_clean: Train on clean + adversarial examples (the paper: adversarial set only).
     """
 
     enabled: bool = True

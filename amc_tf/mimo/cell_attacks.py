@@ -3,8 +3,9 @@
 Threat model (Manoj, Sadeghi & Larsson, ICC 2021, Algorithms 1–2): the attacker perturbs the
 reported UE positions within an L∞ ball of radius ``eps`` to maximise the total power the DNN of
 cell j asks for, ``Σ_k ρ̂_jk`` (its sum output), so that the allocation becomes infeasible
-(``> Pmax``). The ball, the steps and the projection live in the coordinates of ``unit``
-(:mod:`amc_tf.mimo.attack_space`): metres (the paper's text) or the model's normalised input
+(``> Pmax``); ``objective="regression_loss"`` maximises the squared error to given optimal powers
+instead (:mod:`amc_tf.mimo.attack_objectives`). The ball, the steps and the projection live in
+the coordinates of ``unit`` (:mod:`amc_tf.mimo.attack_space`): metres (the paper's text) or the model's normalised input
 (what its numbers were produced with); with ``bounds`` positions stay in the data domain.
 :class:`CellFGSM` takes one step ``eps·sign(∇)``; :class:`CellPGDM` Q signed steps of size α, each
 projected; :class:`CellMIFGSM` is PGD with momentum (Dong et al. 2018, ``g ← μ g + ∇/‖∇‖₁``, step
@@ -20,45 +21,19 @@ from __future__ import annotations
 
 import abc
 import math
-import weakref
 from typing import Any, ClassVar
 
 import numpy as np
 
-from amc_tf.config.mimo import CellAttackName, EpsUnit, MimoAttackConfig
+from amc_tf.config.mimo import AttackObjective, CellAttackName, EpsUnit, MimoAttackConfig
 from amc_tf.errors import AttackError, ModelError
+from amc_tf.mimo.attack_objectives import attack_objective, compiled
 from amc_tf.mimo.attack_space import InputSpace
 from amc_tf.models.inference import predict_batched
 from amc_tf.runtime import keras, tf
 
 #: Float32 rounding of x + δ at coordinates up to ~1 km (metres); relative in normalised units.
 AUDIT_TOL_M, _AUDIT_TOL_REL = 1e-4, 1e-5
-
-# One compiled forward and gradient function per model, shared by every attack object: sweeps
-# build many attacks on the same model, and retracing a tf.function for each would dominate.
-_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _compiled(model: Any, space: InputSpace | None = None) -> tuple[Any, Any]:
-    """``(forward, total_power_gradient)`` tf.functions of ``model`` (cached per model and
-    space); the gradient is taken in the attack coordinates of ``space`` (metres by default)."""
-    space = space or InputSpace(EpsUnit.METRES)
-    cache = _COMPILED.setdefault(model, {})
-    if space.key not in cache:
-
-        def forward(x):
-            return model(x, training=False)
-
-        def gradient(c):
-            """∇_c Σ_batch Σ_k ρ̂_jk — the gradient of the cell's predicted total (last output)."""
-            with tf.GradientTape() as tape:
-                tape.watch(c)
-                total = tf.reduce_sum(model(space.decode_tf(c), training=False)[:, -1])
-            return tape.gradient(total, c)
-
-        spec = [tf.TensorSpec([None, model.input_shape[1]], tf.float32)]
-        cache[space.key] = (tf.function(forward, input_signature=spec), tf.function(gradient, input_signature=spec))
-    return cache[space.key]
 
 
 def check_regressor(model: Any) -> tuple[int, int]:
@@ -103,6 +78,8 @@ class CellAttack(abc.ABC):
         unit: ``metres`` or ``normalized`` (the model's standardised input).
         bounds: ``(lo, hi)`` per-feature box in metres that adversarial positions must stay in
             (:func:`~amc_tf.mimo.attack_space.cell_bounds`), or None for no box.
+        objective: ``total_power`` (the paper's Algorithms 1–2) or ``regression_loss`` (needs the
+            optimal powers ``y`` in :meth:`generate`).
         batch_size: Examples per compiled call.
         seed: Seed of the random attacks.
     """
@@ -117,10 +94,13 @@ class CellAttack(abc.ABC):
         eps: float,
         unit: EpsUnit | str = EpsUnit.METRES,
         bounds: tuple[np.ndarray, np.ndarray] | None = None,
+        objective: AttackObjective | str = AttackObjective.TOTAL_POWER,
         batch_size: int = 4096,
         seed: int = 0,
     ):
-        self.n_features, _ = check_regressor(model)
+        self.n_features, n_out = check_regressor(model)
+        self.n_users = n_out - 1
+        self.objective = attack_objective(objective)
         self.model = model
         self.eps = check_eps(eps)
         self.space = InputSpace.of(model, unit)
@@ -132,22 +112,25 @@ class CellAttack(abc.ABC):
             if lo.shape != (self.n_features,) or hi.shape != lo.shape or not (lo < hi).all():
                 raise AttackError(f"bounds must be two arrays of {self.n_features} values with lo < hi")
             self._lo, self._hi = self.space.bounds(lo, hi)
-        _, self._grad = _compiled(model, self.space)
+        _, self._grad = compiled(model, self.space, self.objective)
 
     @classmethod
-    def from_settings(cls, model: Any, eps: float, settings: MimoAttackConfig, *, seed=0, bounds=None) -> CellAttack:
-        """This attack with the unit, step sizes and iterations of ``settings``."""
-        return cls(model, eps=eps, seed=seed, **cls._common(settings, bounds))
+    def from_settings(
+        cls, model: Any, eps: float, settings: MimoAttackConfig, *, seed=0, bounds=None, **kw
+    ) -> CellAttack:
+        """This attack with the unit, steps and iterations of ``settings`` (``kw``: the objective)."""
+        return cls(model, eps=eps, seed=seed, **cls._common(settings, bounds), **kw)
 
     @staticmethod
     def _common(settings: MimoAttackConfig, bounds) -> dict[str, Any]:
         return {"unit": settings.eps_unit, "bounds": bounds if settings.clip_to_cells else None}
 
-    def generate(self, x: np.ndarray) -> np.ndarray:
+    def generate(self, x: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
         """Adversarial positions.
 
         Args:
             x: ``float32 [N, F]`` clean positions in metres.
+            y: ``[N, K]`` optimal powers in mW (``regression_loss`` only).
 
         Returns:
             ``float32 [N, F]`` metres, within the eps-ball of ``x`` in the attack coordinates (and
@@ -158,15 +141,13 @@ class CellAttack(abc.ABC):
             raise AttackError(f"x must have shape [N, {self.n_features}], got {list(x.shape)}")
         if not np.isfinite(x).all():
             raise AttackError("x holds non-finite positions")
+        y = self._targets(y, len(x))
         c = self.space.encode(x)
         if self._lo is not None:
             c = np.clip(c, self._lo, self._hi)  # clean data sits in the domain up to rounding
         rng = np.random.default_rng(self.seed)
-        out = (
-            np.concatenate([self._perturb(c[i : i + self.batch_size], rng) for i in range(0, len(c), self.batch_size)])
-            if len(c)
-            else c.copy()
-        )
+        batches = [slice(i, i + self.batch_size) for i in range(0, len(c), self.batch_size)]
+        out = np.concatenate([self._perturb(c[b], y[b], rng) for b in batches]) if len(c) else c.copy()
         gap = np.abs(out - c).max() if len(c) else 0.0
         tol = AUDIT_TOL_M if self.space.unit is EpsUnit.METRES else _AUDIT_TOL_REL * (1.0 + np.abs(c).max(initial=0))
         outside = self._lo is not None and ((out < self._lo) | (out > self._hi)).any()
@@ -177,19 +158,30 @@ class CellAttack(abc.ABC):
             )
         return self.space.decode(out)
 
+    def _targets(self, y: np.ndarray | None, n: int) -> np.ndarray:
+        """``float32 [n, K]`` targets of the objective (zeros, unused, for ``total_power``)."""
+        if self.objective is AttackObjective.TOTAL_POWER:
+            return np.zeros((n, self.n_users), dtype=np.float32)
+        if y is None or np.shape(y) != (n, self.n_users) or not np.isfinite(y).all():
+            raise AttackError(
+                f"objective 'regression_loss' needs finite optimal powers y of shape [{n}, {self.n_users}]"
+            )
+        return np.asarray(y, dtype=np.float32)
+
     @abc.abstractmethod
-    def _perturb(self, c: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Attack one batch ``float32 [n, F]`` of attack coordinates."""
+    def _perturb(self, c: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Attack one batch ``float32 [n, F]`` of attack coordinates (``y``: its targets)."""
 
     def _project(self, c0: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Onto the eps-ball around ``c0``, then into the bounds."""
         c = np.clip(c, c0 - self.eps, c0 + self.eps)
         return c if self._lo is None else np.clip(c, self._lo, self._hi)
 
-    def gradient(self, c: np.ndarray) -> np.ndarray:
-        """``∇_c Σ_k ρ̂_jk`` per example in the attack coordinates, ``float32 [n, F]`` (mW per
-        metre in ``metres``)."""
-        return self._grad(tf.convert_to_tensor(c, tf.float32)).numpy()
+    def gradient(self, c: np.ndarray, y: np.ndarray | None = None) -> np.ndarray:
+        """``∇_c`` of the objective per example in the attack coordinates, ``float32 [n, F]``
+        (``Σ_k ρ̂_jk``: mW per metre in ``metres``)."""
+        y = self._targets(y, len(c)) if y is None or self.objective is AttackObjective.TOTAL_POWER else y
+        return self._grad(tf.convert_to_tensor(c, tf.float32), tf.convert_to_tensor(y, tf.float32)).numpy()
 
 
 class CellFGSM(CellAttack):
@@ -197,8 +189,8 @@ class CellFGSM(CellAttack):
 
     name = CellAttackName.FGSM
 
-    def _perturb(self, c, rng):
-        return self._project(c, c + self.eps * np.sign(self.gradient(c)))
+    def _perturb(self, c, y, rng):
+        return self._project(c, c + self.eps * np.sign(self.gradient(c, y)))
 
 
 class CellPGDM(CellAttack):
@@ -230,15 +222,15 @@ class CellPGDM(CellAttack):
         self.random_start = bool(random_start)
 
     @classmethod
-    def from_settings(cls, model, eps, settings, *, seed=0, bounds=None):
+    def from_settings(cls, model, eps, settings, *, seed=0, bounds=None, **kw):
         common = cls._common(settings, bounds)
-        return cls(model, eps=eps, step=settings.pgd_step_m, iterations=settings.pgd_iters, seed=seed, **common)
+        return cls(model, eps=eps, step=settings.pgd_step_m, iterations=settings.pgd_iters, seed=seed, **common, **kw)
 
-    def _perturb(self, c, rng):
+    def _perturb(self, c, y, rng):
         start = rng.uniform(-self.eps, self.eps, size=c.shape).astype(np.float32) if self.random_start else 0.0
         adv = self._project(c, c + start)
         for _ in range(self.iterations):
-            adv = self._project(c, adv + self.step * np.sign(self.gradient(adv)))
+            adv = self._project(c, adv + self.step * np.sign(self.gradient(adv, y)))
         return adv
 
 
@@ -258,16 +250,16 @@ class CellMIFGSM(CellAttack):
         self.iterations = _check_count(iterations, "iterations")
 
     @classmethod
-    def from_settings(cls, model, eps, settings, *, seed=0, bounds=None):
+    def from_settings(cls, model, eps, settings, *, seed=0, bounds=None, **kw):
         common = cls._common(settings, bounds)
-        return cls(model, eps=eps, mu=settings.mifgsm_mu, iterations=settings.mifgsm_iters, seed=seed, **common)
+        return cls(model, eps=eps, mu=settings.mifgsm_mu, iterations=settings.mifgsm_iters, seed=seed, **common, **kw)
 
-    def _perturb(self, c, rng):
+    def _perturb(self, c, y, rng):
         adv = c.copy()
         g = np.zeros_like(c)
         step = self.eps / self.iterations
         for _ in range(self.iterations):
-            grad = self.gradient(adv)
+            grad = self.gradient(adv, y)
             l1 = np.abs(grad).sum(axis=1, keepdims=True)
             g = self.mu * g + grad / np.where(l1 > 0, l1, 1.0)
             adv = self._project(c, adv + step * np.sign(g))
@@ -280,7 +272,7 @@ class CellRandomSign(CellAttack):
     name = CellAttackName.RANDOM
     uses_gradients = False
 
-    def _perturb(self, c, rng):
+    def _perturb(self, c, y, rng):
         return self._project(c, c + self.eps * rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=c.shape))
 
 
@@ -297,9 +289,10 @@ def build_cell_attack(
     *,
     seed: int = 0,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    objective: AttackObjective | str = AttackObjective.TOTAL_POWER,
 ) -> CellAttack:
     """The attack ``name`` with the paper's settings (or those of ``settings``); ``bounds`` is the
-    data domain (used when ``settings.clip_to_cells``).
+    data domain (used when ``settings.clip_to_cells``); ``objective`` what it maximises.
 
     Raises:
         AttackError: unknown attack name or bad settings.
@@ -308,13 +301,14 @@ def build_cell_attack(
         kind = CellAttackName(name)
     except ValueError:
         raise AttackError(f"unknown cell attack {name!r}; known: {[a.value for a in CellAttackName]}") from None
-    return CELL_ATTACKS[kind].from_settings(model, eps, settings or MimoAttackConfig(), seed=seed, bounds=bounds)
+    settings = settings or MimoAttackConfig()
+    return CELL_ATTACKS[kind].from_settings(model, eps, settings, seed=seed, bounds=bounds, objective=objective)
 
 
 def predict_powers(model: Any, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """Model outputs ``float32 [N, K + 1]`` (powers in mW, then their sum) via the compiled forward pass."""
     _, n_out = check_regressor(model)
-    forward, _ = _compiled(model)
+    forward, _ = compiled(model)
     return predict_batched(forward, np.asarray(x, dtype=np.float32), batch_size, out_width=n_out)
 
 

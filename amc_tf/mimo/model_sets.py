@@ -32,6 +32,7 @@ MODEL_CODE: tuple[str, ...] = (
     "amc_tf.mimo.training",
     "amc_tf.mimo.adversarial",
     "amc_tf.mimo.cell_attacks",
+    "amc_tf.mimo.attack_objectives",
     "amc_tf.mimo.attack_space",
     "amc_tf.mimo.model_sets",
     "amc_tf.models.mimo_arch",

@@ -15,7 +15,7 @@ import dataclasses
 
 import numpy as np
 
-from amc_tf.config.mimo import CellAttackName, MimoAttackConfig
+from amc_tf.config.mimo import AttackObjective, CellAttackName, MimoAttackConfig
 from amc_tf.errors import AttackError
 from amc_tf.mimo.attack_space import displacement_m
 from amc_tf.mimo.cell_attacks import build_cell_attack, predicted_total
@@ -58,15 +58,21 @@ def craft(
     *,
     seed: int = 0,
     bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    objective: AttackObjective | str = AttackObjective.TOTAL_POWER,
+    optimal: np.ndarray | None = None,
 ) -> dict[int, np.ndarray]:
     """Adversarial positions against each cell's model: ``{j: float32 [N, F]}`` (``bounds``: the
-    data domain, :func:`~amc_tf.mimo.attack_space.cell_bounds`)."""
+    data domain, :func:`~amc_tf.mimo.attack_space.cell_bounds`; ``optimal``: ``[N, L, K]`` optimal
+    powers in mW, the targets of the ``regression_loss`` objective)."""
     if not models:
         raise AttackError("no models to attack")
-    return {
-        j: build_cell_attack(attack, model, eps, settings, seed=seed + 7919 * j, bounds=bounds).generate(x)
-        for j, model in sorted(models.items())
-    }
+    out = {}
+    for j, model in sorted(models.items()):
+        cell_attack = build_cell_attack(
+            attack, model, eps, settings, seed=seed + 7919 * j, bounds=bounds, objective=objective
+        )
+        out[j] = cell_attack.generate(x, None if optimal is None else optimal[:, j, :])
+    return out
 
 
 def mean_displacement_m(x: np.ndarray, x_adv: dict[int, np.ndarray]) -> float:

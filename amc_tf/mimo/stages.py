@@ -25,7 +25,7 @@ from amc_tf.mimo.margins import clean_margins, margin_report, optimal_budget_use
 from amc_tf.mimo.model_sets import CellSet, ModelKey, cell_sets, load_models, save_models
 from amc_tf.mimo.robustness import attack_sweep, craft
 from amc_tf.mimo.stage_results import AttackSweeps, Datasets, Margins, ModelSet, SplitData, SumSE, TransferResult
-from amc_tf.mimo.sumse import predicted_powers, rescale_to_optimal_total, sum_se
+from amc_tf.mimo.sumse import enforce_budget, predicted_powers, rescale_to_optimal_total, sum_se
 from amc_tf.mimo.training import split_indices, train_cell_model
 from amc_tf.mimo.transfer import transfer_matrix
 from amc_tf.progress import say
@@ -226,10 +226,12 @@ def transfer(config: MimoPipelineConfig, test: SplitData, standard: ModelSet) ->
 def sum_se_view(config: MimoPipelineConfig, test: SplitData, standard: ModelSet, robust: ModelSet | None) -> SumSE:
     """Sum-SE samples per (precoder, arch), the paper's cases at ``sumse_eps_m``: optimal; DNN
     clean; (ii) FGSM without re-scaling; (iii) FGSM with eq. 14's re-scaling to the optimal total;
-    (iv) the adversarially trained model under FGSM with re-scaling; and the same for PGDM."""
+    (iv) the adversarially trained model under FGSM with re-scaling; and the same for PGDM. The
+    attacks maximise ``attack.sumse_objective``; without re-scaling the per-BS budget is enforced
+    when ``attack.sumse_enforce_budget``."""
     data = ds_mod.load(test.path)
-    x, system, eps = data.features(), config.system, config.attack.sumse_eps_m
-    k, bounds = system.ues_per_cell, cell_bounds(system)
+    x, system, settings = data.features(), config.system, config.attack
+    k, bounds, eps = system.ues_per_cell, cell_bounds(system), settings.sumse_eps_m
     standard_sets = cell_sets(load_models(standard.path))
     robust_sets = cell_sets(load_models(robust.path)) if robust else {}
     panels: dict[str, dict[str, np.ndarray]] = {}
@@ -239,18 +241,37 @@ def sum_se_view(config: MimoPipelineConfig, test: SplitData, standard: ModelSet,
 
         def se(cell_models: CellSet, inputs, rescale: bool, a=a, b=b, optimal=optimal) -> np.ndarray:
             rho = predicted_powers(cell_models, inputs, k)
-            return sum_se(a, b, rescale_to_optimal_total(rho, optimal) if rescale else rho, system)
+            if rescale:
+                rho = rescale_to_optimal_total(rho, optimal)
+            elif settings.sumse_enforce_budget:
+                rho = enforce_budget(rho, system.pmax_mw)
+            return sum_se(a, b, rho, system)
+
+        def attacked(cell_models: CellSet, attack: CellAttackName, optimal=optimal) -> dict[int, np.ndarray]:
+            objective = settings.sumse_objective
+            return craft(
+                cell_models,
+                x,
+                attack,
+                eps,
+                settings,
+                seed=config.seed,
+                bounds=bounds,
+                objective=objective,
+                optimal=optimal,
+            )
 
         samples = {"optimal": sum_se(a, b, optimal, system), "DNN, no attack": se(models, x, False)}
         for attack in (CellAttackName.FGSM, CellAttackName.PGDM):
-            x_adv = craft(models, x, attack, eps, config.attack, seed=config.seed, bounds=bounds)
+            x_adv = attacked(models, attack)
             if attack is CellAttackName.FGSM:
                 samples["FGSM, no re-scaling"] = se(models, x_adv, False)
             samples[f"{attack.value} + re-scaling"] = se(models, x_adv, True)
         for attack in (CellAttackName.FGSM, CellAttackName.PGDM):
             if (prec, arch) in robust_sets:
                 robust_models = robust_sets[(prec, arch)]
-                x_adv = craft(robust_models, x, attack, eps, config.attack, seed=config.seed, bounds=bounds)
-                samples[f"adv. trained, {attack.value} + re-scaling"] = se(robust_models, x_adv, True)
+                samples[f"adv. trained, {attack.value} + re-scaling"] = se(
+                    robust_models, attacked(robust_models, attack), True
+                )
         panels[f"{arch}, {prec.value}"] = samples
     return SumSE(panels)

@@ -5,6 +5,11 @@ change under attack; only the positions *reported* to the DNNs do. So the SE is 
 true a, b and the powers the DNNs predict from the (possibly perturbed) inputs: cell j's powers
 come from model j fed with the cell-j attack's positions.
 
+Where eq. 14 is not applied, a cell predicted above Pmax is scaled down to Pmax
+(:func:`enforce_budget`) unless told otherwise: a BS cannot radiate more than its budget, and an
+infeasible allocation applied as predicted *raises* the SE (more power in every cell lifts every
+SINR), which would credit the attack with the budget it broke.
+
 Predicted powers are clipped at zero (an ELU output can dip to −1 mW) and, where stated, re-scaled
 as the paper's eq. 14 writes it: each cell's prediction is scaled to the *optimal* total of that
 cell, up or down, ``ρ̂^R_jk = ρ̂_jk · Σ_k′ ρ_jk′ / Σ_k′ ρ̂_jk′`` (ρ the optimal powers), so the
@@ -43,6 +48,21 @@ def rescale_to_optimal_total(rho: np.ndarray, optimal: np.ndarray) -> np.ndarray
     total, target = rho.sum(axis=-1, keepdims=True), optimal.sum(axis=-1, keepdims=True)
     equal = np.broadcast_to(target / rho.shape[-1], rho.shape)
     return np.where(total > 0, rho * target / np.where(total > 0, total, 1.0), equal)
+
+
+def enforce_budget(rho: np.ndarray, pmax: float) -> np.ndarray:
+    """Clip at 0, then scale every cell whose total exceeds ``pmax`` down to ``pmax`` (others kept).
+
+    Args:
+        rho: ``[N, L, K]`` powers in mW.
+        pmax: Per-BS budget in mW.
+
+    Returns:
+        ``float64 [N, L, K]`` with ``Σ_k out[n, j, k] <= pmax``.
+    """
+    rho = np.maximum(np.asarray(rho, dtype=np.float64), 0.0)
+    total = rho.sum(axis=-1, keepdims=True)
+    return np.where(total > pmax, rho * (pmax / np.where(total > 0, total, 1.0)), rho)
 
 
 def predicted_powers(models: CellSet, x: np.ndarray | dict[int, np.ndarray], n_users: int) -> np.ndarray:
