@@ -204,3 +204,15 @@ def test_plot_certified_writes_png(certified, tmp_path):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="points"):
         plot_certified(certified, grid, {"bad": [0.5]}, tmp_path / "bad.png")
+
+
+def test_train_with_gaussian_noise_trains_the_model_in_place(tiny, tiny_data):
+    from amc_tf.config.train import TrainConfig
+    from amc_tf.defenses.smoothing import train_with_gaussian_noise
+
+    model = tiny.build_tiny_model()
+    before = [v.copy() for v in model.get_weights()]
+    cfg = TrainConfig(epochs=1, patience=0, batch_size=256, verbose=0)
+    result = train_with_gaussian_noise(model, tiny_data, None, cfg, SmoothingConfig(sigma=-10.0), seed=0)
+    assert result.epochs_run == 1
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))
