@@ -103,7 +103,7 @@ def certify(
         snr_db: SNR labels in dB, ``[N]`` or a scalar (for the certified PNR).
         config: Noise and sampling settings (σ in dB is resolved on ``x``).
         seed: Root seed of the noise (same seed, same certificates on CPU).
-        progress: Print a progress line on stderr.
+        progress: Print the settings, a progress line and the outcome on stderr.
 
     Returns:
         The per-example certificates (:class:`~amc_tf.defenses.smoothing_result.CertificationResult`).
@@ -113,12 +113,13 @@ def certify(
     sigma = resolve_sigma(config, x)
     snr = np.broadcast_to(np.asarray(snr_db, dtype=np.float64), (x.shape[0],)).copy()
     pnr_of_radius = certified_pnr_db(x, np.full(x.shape[0], sigma), snr) if x.shape[0] else np.zeros(0)
-    say(
-        "certify",
-        f"{model.name}: {x.shape[0]} windows, sigma {sigma:.4g} ({config.sigma:g} {config.sigma_unit.value}, "
-        f"1 sigma = {np.median(pnr_of_radius) if x.shape[0] else float('nan'):.1f} dB PNR), "
-        f"n0 {config.n0}, n {config.n}, alpha {config.alpha:g}",
-    )
+    if progress:
+        say(
+            "certify",
+            f"{model.name}: {x.shape[0]} windows, sigma {sigma:.4g} ({config.sigma:g} {config.sigma_unit.value}, "
+            f"1 sigma = {np.median(pnr_of_radius) if x.shape[0] else float('nan'):.1f} dB PNR), "
+            f"n0 {config.n0}, n {config.n}, alpha {config.alpha:g}",
+        )
     classes_of = forward_classes(model)
     run = {"seed": seed, "batch_size": config.batch_size}
     start = time.perf_counter()
@@ -147,11 +148,12 @@ def certify(
         seed=int(seed),
         seconds=seconds,
     )
-    say(
-        "certify",
-        f"smoothed accuracy {result.smoothed_accuracy:.3f}, abstained {result.abstain_rate:.3f}, "
-        f"{result.examples_per_s:.2f} windows/s",
-    )
+    if progress:
+        say(
+            "certify",
+            f"smoothed accuracy {result.smoothed_accuracy:.3f}, abstained {result.abstain_rate:.3f}, "
+            f"{result.examples_per_s:.2f} windows/s",
+        )
     return result
 
 
