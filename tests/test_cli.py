@@ -73,6 +73,29 @@ def test_help_and_a_missing_config_do_not_import_tensorflow(args):
         assert "exit 2" in proc.stdout and "config file not found" in proc.stderr
 
 
+@pytest.mark.parametrize(
+    "uri,message",
+    [
+        ("runs:/0123456789abcdef0123456789abcdef/model", "does not exist yet"),
+        ("/no/such/model.keras", "model file or folder not found"),
+    ],
+)
+def test_an_unknown_model_uri_fails_without_tensorflow_or_prefect(tmp_path, uri, message):
+    """A fresh store or a missing file: one error line, exit 2, and neither TensorFlow nor Prefect loaded."""
+    code = (
+        "import sys\n"
+        "from amc_tf import cli\n"
+        "try:\n"
+        f"    cli.main(['attack', '--model-uri', {uri!r}])\n"
+        "except SystemExit as exc:\n"
+        "    print('exit', exc.code)\n"
+        "print('heavy:', [m for m in ('tensorflow', 'prefect') if m in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert "exit 2" in proc.stdout and "heavy: []" in proc.stdout, proc.stdout + proc.stderr
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_a_failed_budget_audit_exits_3_after_reporting(cli, monkeypatch, no_preflight):
     import flows
     from amc_tf.results import PipelineResult

@@ -1,13 +1,18 @@
 """Attacks on I/Q classifiers with budgets in wireless units (design D4).
 
-Contract and budget: :mod:`~amc_tf.attacks.base` (the ``Attack`` contract, settings models, model
-checks) → :mod:`~amc_tf.attacks.budgets` (PNR/PSR → per-example radius, audit) →
+Settings: :mod:`~amc_tf.attacks.settings` (every attack's settings model and the ART baseline
+names, without TensorFlow, so a config validates before TensorFlow is imported). Contract and
+budget: :mod:`~amc_tf.attacks.base` (the ``Attack`` contract, model checks) →
+:mod:`~amc_tf.attacks.budgets` (PNR/PSR → per-example radius, audit) →
 :mod:`~amc_tf.attacks.compiled` (compiled attack loops, micro-batching). Attacks:
 :mod:`~amc_tf.attacks.evasion` (FGM, FGSM, PGD, MI-FGSM, DeepFool),
 :mod:`~amc_tf.attacks.universal` (SVD and iterative universal perturbations),
 :mod:`~amc_tf.attacks.noise` (controls). :mod:`~amc_tf.attacks.registry` is ``ATTACKS``,
 :func:`build_attack` and the config's attack spec; :mod:`~amc_tf.attacks.baselines.art` the ART
 twins; :mod:`~amc_tf.attacks.checks` the sanity checks before trusting a number.
+
+The names below are imported on first access (PEP 562), so ``import amc_tf.attacks.settings``
+does not import TensorFlow.
 
 ==================  ======================================================  =====  ============
 name                method                                                  norm   ART twin
@@ -27,47 +32,52 @@ name                method                                                  norm
 
 from __future__ import annotations
 
-from amc_tf.attacks.base import Attack, AttackSettings, RunOptions, check_classifier
-from amc_tf.attacks.baselines.art import ART_BASELINES, NATIVE_COUNTERPART, build_art_attack
-from amc_tf.attacks.budgets import Budget, BudgetKind, Norm
-from amc_tf.attacks.evasion.deepfool import DeepFool
-from amc_tf.attacks.evasion.fgm import FGM, FGSM
-from amc_tf.attacks.evasion.mifgsm import MIFGSM
-from amc_tf.attacks.evasion.pgd import PGD, PGDL2, PGDLinf
-from amc_tf.attacks.noise import GaussianNoise, RandomNoise, SignNoise
-from amc_tf.attacks.registry import ATTACK_CLASSES, ATTACKS, CONTROLS, AttackSpec, attack_class, build_attack
-from amc_tf.attacks.universal.base import UniversalAttack
-from amc_tf.attacks.universal.iterative import IterativeUniversal
-from amc_tf.attacks.universal.svd import SVDUniversal
+import importlib
+from typing import Any
 
-__all__ = [
-    "ART_BASELINES",
-    "ATTACKS",
-    "ATTACK_CLASSES",
-    "CONTROLS",
-    "FGM",
-    "FGSM",
-    "MIFGSM",
-    "NATIVE_COUNTERPART",
-    "PGD",
-    "PGDL2",
-    "Attack",
-    "AttackSettings",
-    "AttackSpec",
-    "Budget",
-    "BudgetKind",
-    "DeepFool",
-    "GaussianNoise",
-    "IterativeUniversal",
-    "Norm",
-    "PGDLinf",
-    "RandomNoise",
-    "RunOptions",
-    "SVDUniversal",
-    "SignNoise",
-    "UniversalAttack",
-    "attack_class",
-    "build_art_attack",
-    "build_attack",
-    "check_classifier",
-]
+#: Public name → the module that defines it (imported on first access).
+_WHERE = {
+    "Attack": "base",
+    "RunOptions": "base",
+    "check_classifier": "base",
+    "AttackSettings": "settings",
+    "AttackSpec": "settings",
+    "ART_BASELINES": "baselines.art",
+    "NATIVE_COUNTERPART": "baselines.art",
+    "build_art_attack": "baselines.art",
+    "Budget": "budgets",
+    "BudgetKind": "budgets",
+    "Norm": "budgets",
+    "DeepFool": "evasion.deepfool",
+    "FGM": "evasion.fgm",
+    "FGSM": "evasion.fgm",
+    "MIFGSM": "evasion.mifgsm",
+    "PGD": "evasion.pgd",
+    "PGDL2": "evasion.pgd",
+    "PGDLinf": "evasion.pgd",
+    "GaussianNoise": "noise",
+    "RandomNoise": "noise",
+    "SignNoise": "noise",
+    "ATTACK_CLASSES": "registry",
+    "ATTACKS": "registry",
+    "CONTROLS": "registry",
+    "attack_class": "registry",
+    "build_attack": "registry",
+    "UniversalAttack": "universal.base",
+    "IterativeUniversal": "universal.iterative",
+    "SVDUniversal": "universal.svd",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_WHERE})

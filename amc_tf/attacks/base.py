@@ -18,13 +18,14 @@
 from __future__ import annotations
 
 import abc
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from amc_tf.attacks.budgets import Budget, Norm
-from amc_tf.attacks.compiled import MICRO_BATCH, auto_micro_batch, logits_fn, parts_for
+from amc_tf.attacks.compiled import auto_micro_batch, logits_fn, parts_for
+from amc_tf.attacks.settings import AttackSettings, RunOptions
 from amc_tf.errors import AttackError, ModelError
 from amc_tf.models.inference import predict_classes
 from amc_tf.runtime import keras
@@ -72,39 +73,6 @@ def check_classifier(model: Any, *, needs_class_gradients: bool = False) -> tupl
             "but attacks need logits (design D3; remove the final softmax)"
         )
     return int(out_shape[1]), int(in_shape[2])
-
-
-#: ``micro_batch`` of the native attacks: ``"auto"`` (sized from the model), examples per
-#: micro-batch, or None (the whole batch; :mod:`amc_tf.attacks.compiled`).
-MicroBatch = Literal["auto"] | Annotated[int, Field(ge=1)] | None
-
-
-class AttackSettings(Frozen):
-    """Base of every attack's settings model: strict types, finite numbers, ``name`` = registry name.
-
-    A registry attack narrows ``name`` to ``Literal["<its name>"]``, which makes the models one
-    discriminated union (the ``attacks`` list of the robustness config).
-    """
-
-    model_config = ConfigDict(strict=True, allow_inf_nan=False)
-
-    name: str
-
-
-class RunOptions(Frozen):
-    """How an attack runs, common to every attack (and not part of its spec in a config).
-
-    Attributes:
-        batch_size: Examples per compiled call.
-        seed: Seed of the attack's randomness (same seed and input, same output).
-        micro_batch: Examples per micro-batch inside a compiled call (:data:`MicroBatch`).
-    """
-
-    model_config = ConfigDict(strict=True)
-
-    batch_size: int = Field(default=256, ge=1)
-    seed: int = Field(default=0, ge=0)
-    micro_batch: MicroBatch = MICRO_BATCH
 
 
 M = TypeVar("M", bound=Frozen)

@@ -25,8 +25,6 @@ _CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 #: Target size of a micro-batch's largest activation (see the module docstring).
 CACHE_BYTES = 8 * 2**20
-#: Default ``micro_batch`` of every native attack: sized from the model by :func:`auto_micro_batch`.
-MICRO_BATCH = "auto"
 
 
 def auto_micro_batch(model: Any) -> int:

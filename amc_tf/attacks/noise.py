@@ -9,21 +9,14 @@ is not an attack. Both are controls (``control = True``): left out of the worst 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 
-from amc_tf.attacks.base import Attack, AttackSettings
+from amc_tf.attacks.base import Attack
 from amc_tf.attacks.budgets import Budget, Norm
+from amc_tf.attacks.settings import GaussianNoiseSettings, SignNoiseSettings
 from amc_tf.runtime import rng as make_rng
-
-
-class GaussianNoiseSettings(AttackSettings):
-    name: Literal["noise_gaussian"] = "noise_gaussian"
-
-
-class SignNoiseSettings(AttackSettings):
-    name: Literal["noise_sign"] = "noise_sign"
 
 
 class RandomNoise(Attack):

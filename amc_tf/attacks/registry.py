@@ -1,16 +1,16 @@
 """The native attacks as plain data: ``ATTACKS[name]``, :func:`build_attack`, and the config schema.
 
 Everything here is derived from :data:`ATTACK_CLASSES`, one line per attack: the registry, the
-controls (``control = True``), and :data:`AttackSpec`, the discriminated union of the attacks'
-settings models that the robustness config's ``attacks`` list is made of. Adding an attack is one
-class (with its ``name`` and ``Settings``) and one line here.
+controls (``control = True``). :data:`AttackSpec`, the discriminated union of the attacks'
+settings models that the robustness config's ``attacks`` list is made of, lives with those models
+in :mod:`amc_tf.attacks.settings` (no TensorFlow, so a config loads without it) and is re-exported
+here. Adding an attack is one settings model there, one class (with its ``name`` and
+``Settings``) and one line here.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
-
-from pydantic import Field
+from typing import Any
 
 from amc_tf.attacks.base import Attack, AttackSettings
 from amc_tf.attacks.budgets import Budget
@@ -19,6 +19,7 @@ from amc_tf.attacks.evasion.fgm import FGM, FGSM
 from amc_tf.attacks.evasion.mifgsm import MIFGSM
 from amc_tf.attacks.evasion.pgd import PGDL2, PGDLinf
 from amc_tf.attacks.noise import GaussianNoise, SignNoise
+from amc_tf.attacks.settings import AttackSpec
 from amc_tf.attacks.universal.iterative import IterativeUniversal
 from amc_tf.attacks.universal.svd import SVDUniversal
 from amc_tf.errors import AttackError
@@ -41,9 +42,6 @@ ATTACKS: dict[str, type[Attack]] = {cls.name: cls for cls in ATTACK_CLASSES}
 
 #: Attacks that are controls, not adversarial (excluded from worst-case accuracy).
 CONTROLS = frozenset(name for name, cls in ATTACKS.items() if cls.control)
-
-#: One attack of a config: the settings model of any registry attack, picked by ``name``.
-AttackSpec = Annotated[Union[tuple(cls.Settings for cls in ATTACK_CLASSES)], Field(discriminator="name")]  # noqa: UP007
 
 
 def attack_class(name: str) -> type[Attack]:

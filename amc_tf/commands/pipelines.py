@@ -32,13 +32,15 @@ def _report(result) -> None:
 
 
 def _preflight(cfg) -> None:
-    """Checks that need the store but not Prefect: the model an evaluation names must load (a bad
-    run id or URI fails here in seconds, not after a flow has started)."""
+    """Checks that need the store but not Prefect: the model an evaluation names must exist and
+    load. An unknown run id, URI or alias fails first, without TensorFlow, in about two seconds;
+    then the model is loaded (its archive checked), before Prefect starts or a flow runs."""
     model_uri = getattr(cfg, "model_uri", None)
     if model_uri:
-        from amc_tf.tracking.models import load_keras_model
-        from amc_tf.tracking.store import configure
+        from amc_tf.tracking.models import check_model_uri, load_keras_model
+        from amc_tf.tracking.store import configure, tracking_uri
 
+        check_model_uri(model_uri, tracking_uri=tracking_uri(cfg.tracking.uri))
         configure(cfg.tracking.uri)
         load_keras_model(model_uri)
 
@@ -50,11 +52,12 @@ def run_command(
 ) -> None:
     """Run the flow of CONFIG (no Prefect server needed); print its MLflow run id and how to see it."""
     read_yaml(config, set_)  # a missing file, bad YAML or bad override fails before TensorFlow loads
-    import flows
     from amc_tf.config.pipelines import load_pipeline
 
-    cfg = load_pipeline(config, set_)  # fails before any work on a typo or bad value
+    cfg = load_pipeline(config, set_)  # no TensorFlow yet: fails in a second on a typo or bad value
     _preflight(cfg)
+    import flows  # Prefect and TensorFlow: only for a config that passed every check
+
     _report(flows.run_pipeline(cfg))
 
 
@@ -73,7 +76,6 @@ def attack_command(
         raise ConfigError("--set needs --config (give the YAML the overrides apply to)")
     if config is not None:
         read_yaml(config, set_)  # cheap checks before TensorFlow loads
-    import flows
     from amc_tf.config.base import validate_config
     from amc_tf.config.classifier import EvaluateRobustnessConfig
     from amc_tf.config.pipelines import load_pipeline
@@ -85,4 +87,6 @@ def attack_command(
     data = {**cfg.model_dump(mode="json"), "model_uri": model_uri}
     cfg = validate_config(EvaluateRobustnessConfig, data, "--model-uri")
     _preflight(cfg)
+    import flows  # Prefect: only once the model is known to load
+
     _report(flows.run_pipeline(cfg))

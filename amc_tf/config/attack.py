@@ -4,7 +4,7 @@ The attack list is derived from the attacks themselves: each entry is the settin
 registry attack (:data:`amc_tf.attacks.registry.AttackSpec`, discriminated by ``name``), so a
 setting's default and range are declared once, on its attack. In YAML an entry is either a bare
 name (``fgm``: the attack with its defaults) or a mapping (``{name: pgd_l2, steps: 5}``). ART
-baselines are named by the keys of :data:`amc_tf.attacks.baselines.art.ART_BASELINES`; each runs
+baselines are named by the keys of :data:`amc_tf.attacks.settings.ART_TWINS`; each runs
 with the settings of its native twin's entry (or the twin's defaults when it is not listed).
 """
 
@@ -15,18 +15,24 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from amc_tf.attacks.base import AttackSettings, MicroBatch
-from amc_tf.attacks.baselines.art import ART_BASELINES, NO_ART_TWIN
 from amc_tf.attacks.budgets import LinfConvention
-from amc_tf.attacks.registry import ATTACK_CLASSES, ATTACKS, AttackSpec
+from amc_tf.attacks.settings import (
+    ART_TWINS,
+    ATTACK_SETTINGS,
+    NO_ART_TWIN,
+    SETTINGS,
+    AttackSettings,
+    AttackSpec,
+    MicroBatch,
+)
 from amc_tf.config.base import Frozen
 
 
 def _known_baseline(name: str) -> str:
     if name in NO_ART_TWIN:
         raise ValueError(NO_ART_TWIN[name])
-    if name not in ART_BASELINES:
-        raise ValueError(f"unknown ART baseline {name!r}; known: {list(ART_BASELINES)}")
+    if name not in ART_TWINS:
+        raise ValueError(f"unknown ART baseline {name!r}; known: {list(ART_TWINS)}")
     return name
 
 
@@ -69,9 +75,9 @@ class RobustnessConfig(Frozen):
         seed: Seeds example selection and every attack's randomness.
     """
 
-    attacks: list[AttackSpec] = Field(default_factory=lambda: [cls.Settings() for cls in ATTACK_CLASSES])
+    attacks: list[AttackSpec] = Field(default_factory=lambda: [cls() for cls in ATTACK_SETTINGS])
     art_baselines: list[Annotated[str, AfterValidator(_known_baseline)]] = Field(
-        default_factory=lambda: list(ART_BASELINES)
+        default_factory=lambda: list(ART_TWINS)
     )
     pnr_db: list[float] = Field(default_factory=default_pnr_grid, min_length=1)
     linf_convention: LinfConvention = LinfConvention.ENERGY_MATCHED
@@ -144,4 +150,4 @@ class RobustnessConfig(Frozen):
         for spec in self.attacks:
             if spec.name == name:
                 return spec
-        return ATTACKS[name].Settings()
+        return SETTINGS[name]()

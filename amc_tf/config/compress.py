@@ -21,6 +21,7 @@ from pydantic import Field, model_validator
 from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.config.data import DataSpec
 from amc_tf.config.train import ModelConfig, TrainConfig
+from amc_tf.models.catalogue import check_layers
 
 
 class DistillConfig(Frozen):
@@ -173,6 +174,15 @@ class CompressConfig(PipelineBase):
                 "input scale (teacher/student params.input_scale, default 1 / std of the training windows)"
             )
         return data
+
+    @model_validator(mode="after")
+    def _layers_exist(self) -> CompressConfig:
+        """Net-Trim's and TF-MOT's layers are layers of the student (checked before any work)."""
+        if self.nettrim is not None:
+            check_layers(self.student.name, [self.nettrim.layer], "nettrim", "nettrim.layer (a ReLU Dense layer)")
+        if self.tfmot is not None and self.tfmot.layers is not None:
+            check_layers(self.student.name, self.tfmot.layers, "prunable", "tfmot.layers (Dense or Conv2D layers)")
+        return self
 
     @model_validator(mode="after")
     def _stages(self) -> CompressConfig:

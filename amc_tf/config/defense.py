@@ -23,9 +23,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from amc_tf.attacks.budgets import LinfConvention
-
-# switch to amc_tf.attacks.settings
-from amc_tf.attacks.registry import AttackSpec
+from amc_tf.attacks.settings import AttackSpec
 from amc_tf.config.attack import PNR_RANGE_DB
 from amc_tf.config.base import Frozen
 from amc_tf.config.train import TrainConfig

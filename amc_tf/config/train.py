@@ -7,13 +7,15 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from amc_tf.config.base import Frozen
+from amc_tf.models.catalogue import facts
 
 
 class ModelConfig(Frozen):
     """Which registered model to build (``amc_tf.models.registry.MODELS``) and its keyword params.
 
-    Both are checked when the config loads, against the registry and the builder's signature, so
-    a typo fails before any data is generated.
+    Both are checked when the config loads, against the model catalogue (the builders' names and
+    signatures, :mod:`amc_tf.models.catalogue`, no TensorFlow needed), so a typo fails before
+    TensorFlow is imported or any data is generated.
     """
 
     name: str = "vtcnn2"
@@ -21,16 +23,10 @@ class ModelConfig(Frozen):
 
     @model_validator(mode="after")
     def _registered(self) -> ModelConfig:
-        import inspect
-
-        from amc_tf.models.registry import MODELS
-
-        if self.name not in MODELS:
-            raise ValueError(f"unknown model {self.name!r}; registered models: {sorted(MODELS)}")
-        settable = set(inspect.signature(MODELS[self.name]).parameters) - {"n_classes", "window"}  # from the data
-        bad = sorted(set(self.params) - settable)
+        known = facts(self.name)  # unknown name: ValueError listing the registered models
+        bad = sorted(set(self.params) - set(known.params))
         if bad:
-            raise ValueError(f"model {self.name!r} has no parameter(s) {bad} to set; it takes {sorted(settable)}")
+            raise ValueError(f"model {self.name!r} has no parameter(s) {bad} to set; it takes {sorted(known.params)}")
         return self
 
 

@@ -13,7 +13,6 @@ from typing import Any
 from unittest import mock
 
 from amc_tf.errors import AmcError, ModelError
-from amc_tf.models import loading
 from amc_tf.tracking.runs import set_tags
 from amc_tf.tracking.store import _mlflow
 
@@ -43,6 +42,8 @@ def log_keras_model(model: Any, name: str) -> str:
         info = mlflow.tensorflow.log_model(model, name=name, pip_requirements=MODEL_PIP_REQUIREMENTS)
     with tempfile.TemporaryDirectory(prefix="amc-tf-logged-") as tmp:
         local = mlflow.artifacts.download_artifacts(info.model_uri, dst_path=tmp)
+        from amc_tf.models import loading
+
         digest = loading.archive_sha256(local)
     mlflow.set_logged_model_tags(info.model_id, {SHA256_TAG: digest})
     return info.model_uri
@@ -125,18 +126,13 @@ def load_keras_model(uri_or_run_id: str, artifact: str = "model") -> Any:
             no longer matches it.
         AmcError: the URI cannot be resolved or downloaded.
     """
-    uri = resolve_model_uri(uri_or_run_id, artifact)
-    if uri.startswith("file://") or not _URI_SCHEME.match(uri):
-        return loading.load_model(Path(uri.removeprefix("file://")))
+    from amc_tf.models import loading  # TensorFlow: only once the URI is known to point at a model
+
+    uri, model_id, recorded = _locate(uri_or_run_id, artifact)
+    if model_id is None:
+        return loading.load_model(Path(uri))
     mlflow = _mlflow()
     try:
-        model_id = _logged_model_id(uri)
-        recorded = mlflow.get_logged_model(model_id).tags.get(SHA256_TAG)
-        if not recorded:
-            raise ModelError(
-                f"refusing {uri}: no sha256 was recorded when it was logged (tag {SHA256_TAG}); re-log it with "
-                "amc_tf.tracking.models.log_keras_model, or pass the .keras file if you trust it"
-            )
         with tempfile.TemporaryDirectory(prefix="amc-tf-download-") as tmp:
             folder = mlflow.artifacts.download_artifacts(f"models:/{model_id}", dst_path=tmp)
             return loading.load_model(folder, expected_sha256=recorded)
@@ -144,6 +140,59 @@ def load_keras_model(uri_or_run_id: str, artifact: str = "model") -> Any:
         raise
     except Exception as err:  # MlflowException, OSError, ...
         raise AmcError(f"cannot load a Keras model from {uri!r}: {err}") from None
+
+
+def check_model_uri(uri_or_run_id: str, artifact: str = "model", *, tracking_uri: str | None = None) -> str:
+    """What :func:`load_keras_model` checks before it downloads or imports anything, in seconds.
+
+    A local path must exist (checked without MLflow). Otherwise, with ``tracking_uri`` a local
+    SQLite store, the store file must exist (a fresh store holds no run; checked without importing
+    MLflow); then the URI or run id is resolved and must point at a logged model that carries a
+    recorded sha256. No TensorFlow import, no download.
+
+    Returns:
+        The resolved URI (or local path).
+
+    Raises:
+        ModelError / AmcError: as :func:`load_keras_model` would for the same URI.
+    """
+    if not _RUN_ID.match(uri_or_run_id) and (
+        uri_or_run_id.startswith("file://") or not _URI_SCHEME.match(uri_or_run_id)
+    ):
+        return _locate(uri_or_run_id, artifact)[0]
+    db = re.match(r"^sqlite:///(.+)$", tracking_uri or "")
+    if db and not Path(db.group(1)).exists():
+        raise AmcError(
+            f"cannot load a Keras model from {uri_or_run_id!r}: the MLflow store {tracking_uri} does not exist yet"
+        )
+    if tracking_uri is not None:
+        from amc_tf.tracking.store import configure
+
+        configure(tracking_uri)
+    return _locate(uri_or_run_id, artifact)[0]
+
+
+def _locate(uri_or_run_id: str, artifact: str) -> tuple[str, str | None, str | None]:
+    """``(uri, logged model id, recorded sha256)``; for a local path ``(path, None, None)``."""
+    uri = resolve_model_uri(uri_or_run_id, artifact)
+    if uri.startswith("file://") or not _URI_SCHEME.match(uri):
+        path = Path(uri.removeprefix("file://"))
+        if not path.exists():
+            raise ModelError(f"model file or folder not found: {path}")
+        return str(path), None, None
+    try:
+        model_id = _logged_model_id(uri)
+        recorded = _mlflow().get_logged_model(model_id).tags.get(SHA256_TAG)
+    except AmcError:
+        raise
+    except Exception as err:  # MlflowException: unknown run, model or alias
+        raise AmcError(f"cannot load a Keras model from {uri!r}: {err}") from None
+    if not recorded:
+        raise ModelError(
+            f"refusing {uri}: no sha256 was recorded when it was logged (tag {SHA256_TAG}); re-log it with "
+            "amc_tf.tracking.models.log_keras_model, or pass the .keras file if you trust it"
+        )
+    return uri, model_id, recorded
 
 
 def _logged_model_id(uri: str) -> str:

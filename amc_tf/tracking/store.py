@@ -39,6 +39,11 @@ def default_uri() -> str:
     return f"sqlite:///{DEFAULT_STORE_DIR.as_posix()}/mlflow.db"
 
 
+def tracking_uri(uri: str | None = None) -> str:
+    """The store :func:`configure` would use: ``uri``, else ``$MLFLOW_TRACKING_URI``, else the embedded one."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or default_uri()
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 #: Attempts and first back-off (seconds, doubling) of :func:`retry_locked`.
@@ -95,7 +100,7 @@ def configure(uri: str | None = None) -> str:
     process points at it, so concurrent first runs do not race on table creation.
     """
     mlflow = _mlflow()
-    uri = uri or os.environ.get("MLFLOW_TRACKING_URI") or default_uri()
+    uri = tracking_uri(uri)
     match = re.match(r"^sqlite:///(.+)$", uri)
     if match and uri not in _initialised:
         _initialise_sqlite(uri, Path(match.group(1)))

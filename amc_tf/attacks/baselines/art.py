@@ -27,17 +27,21 @@ import logging
 import random
 import warnings
 from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import numpy as np
 
 from amc_tf.attacks.base import Attack, AttackSettings
 from amc_tf.attacks.budgets import Budget, Norm, project
-from amc_tf.attacks.evasion.deepfool import DeepFoolSettings, Overshoot
-from amc_tf.attacks.evasion.fgm import FGMSettings, FGSMSettings
-from amc_tf.attacks.evasion.pgd import PGDSettings
+from amc_tf.attacks.settings import (
+    NO_ART_TWIN,
+    ArtPGDSettings,
+    ArtUniversalSettings,
+    DeepFoolSettings,
+    FGMSettings,
+    FGSMSettings,
+)
 from amc_tf.attacks.universal.base import UniversalAttack
-from amc_tf.attacks.universal.iterative import Delta, MaxPasses
 from amc_tf.errors import AttackError
 from amc_tf.runtime import keras
 
@@ -142,13 +146,6 @@ class ArtFGSM(ArtFGM):
     norms = (Norm.LINF,)
 
 
-class ArtPGDSettings(PGDSettings):
-    """PGD settings of ART's PGD; it starts at ``x`` unless told otherwise, as ART does by default
-    (it cannot draw random starts inside per-example balls)."""
-
-    random_start: bool = False
-
-
 class ArtPGD(ArtBaseline):
     """ART's ``ProjectedGradientDescent``; like for like, neither it nor its twin starts randomly."""
 
@@ -231,15 +228,6 @@ class ArtDeepFool(ArtBaseline):
         return {**super().settings(), "nb_grads": art_deepfool_nb_grads(self.n_classes)}
 
 
-class ArtUniversalSettings(AttackSettings):
-    """ART's UAP: ``delta`` and ``max_passes`` as the iterative UAP's, the inner DeepFool's overshoot."""
-
-    name: Literal["uap"] = "uap"
-    delta: Delta
-    max_passes: MaxPasses
-    overshoot: Overshoot
-
-
 class ArtUniversal(ArtTwin, UniversalAttack):
     """ART's ``UniversalPerturbation`` (Moosavi-Dezfooli) with DeepFool inside, L2 ball.
 
@@ -299,10 +287,6 @@ ART_BASELINE_CLASSES: tuple[type[ArtBaseline | ArtUniversal], ...] = (
 ART_BASELINES: dict[str, type[ArtBaseline | ArtUniversal]] = {cls.name: cls for cls in ART_BASELINE_CLASSES}
 #: The native attack each ART baseline is compared with.
 NATIVE_COUNTERPART: dict[str, str] = {name: cls.twin for name, cls in ART_BASELINES.items()}
-#: Why a native attack has no ART baseline.
-NO_ART_TWIN = {
-    "mifgsm": "ART has no MI-FGSM baseline: its MomentumIterativeMethod raises on TensorFlow (ART issue #2439)"
-}
 
 
 def build_art_attack(method: str, model: Any, *, budget: Budget | None, **settings: Any) -> Attack:

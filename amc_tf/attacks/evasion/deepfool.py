@@ -18,33 +18,15 @@ loop is one ``tf.function``; per-class gradients come from one ``batch_jacobian`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 
-from amc_tf.attacks.base import Attack, AttackSettings
+from amc_tf.attacks.base import Attack
 from amc_tf.attacks.budgets import Budget, Norm, project
 from amc_tf.attacks.compiled import cached, logits_fn, split_apply
+from amc_tf.attacks.settings import DeepFoolSettings
 from amc_tf.runtime import tf
-
-#: Relative overshoot past the boundary (0.02 in the paper); also ART's UAP's inner DeepFool's.
-Overshoot = Annotated[float, Field(default=0.02, ge=0, le=10)]
-
-
-class DeepFoolSettings(AttackSettings):
-    """DeepFool as in the authors' code: overshoot 0.02, 50 steps, top-10 classes.
-
-    Attributes:
-        overshoot: Relative overshoot past the boundary.
-        max_iter: Maximum steps.
-        candidates: Classes considered per example, the label included.
-    """
-
-    name: Literal["deepfool"] = "deepfool"
-    overshoot: Overshoot
-    max_iter: int = Field(default=50, ge=1, le=10_000)
-    candidates: int = Field(default=10, ge=2)
 
 
 def _deepfool_fn(model: Any, k: int, max_iter: int, parts: int):

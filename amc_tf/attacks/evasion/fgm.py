@@ -11,19 +11,9 @@ one step of size 1 x radius and no random start; they have no settings of their 
 
 from __future__ import annotations
 
-from typing import Literal
-
-from amc_tf.attacks.base import AttackSettings
 from amc_tf.attacks.budgets import Norm
 from amc_tf.attacks.evasion.pgd import PGD, Loop
-
-
-class FGMSettings(AttackSettings):
-    name: Literal["fgm"] = "fgm"
-
-
-class FGSMSettings(AttackSettings):
-    name: Literal["fgsm"] = "fgsm"
+from amc_tf.attacks.settings import FGMSettings, FGSMSettings
 
 
 class FGM(PGD):

@@ -8,26 +8,9 @@ has no ART baseline: ART's ``MomentumIterativeMethod`` raises on TensorFlow (ART
 
 from __future__ import annotations
 
-from typing import Literal
-
-from pydantic import Field
-
-from amc_tf.attacks.base import AttackSettings
 from amc_tf.attacks.budgets import Norm
 from amc_tf.attacks.evasion.pgd import PGD, Loop
-
-
-class MIFGSMSettings(AttackSettings):
-    """MI-FGSM: ``iterations`` steps of ``eps / iterations``, momentum decay ``mu``.
-
-    Attributes:
-        iterations: ``I``, number of iterations (10 in the authors' code).
-        mu: Decay of the accumulated gradient (1.0 in the paper).
-    """
-
-    name: Literal["mifgsm"] = "mifgsm"
-    iterations: int = Field(default=10, ge=1, le=10_000)
-    mu: float = Field(default=1.0, ge=0, le=100)
+from amc_tf.attacks.settings import MIFGSMSettings
 
 
 class MIFGSM(PGD):

@@ -12,46 +12,16 @@ not copies of it.
 
 from __future__ import annotations
 
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
-from pydantic import Field, model_validator
 
-from amc_tf.attacks.base import Attack, AttackSettings
+from amc_tf.attacks.base import Attack
 from amc_tf.attacks.budgets import Budget, Norm
 from amc_tf.attacks.compiled import iterative_fn
+from amc_tf.attacks.settings import PGDL2Settings, PGDLinfSettings, PGDSettings
 from amc_tf.runtime import rng as make_rng
 from amc_tf.runtime import tf
-
-
-class PGDSettings(AttackSettings):
-    """PGD in either norm.
-
-    Attributes:
-        steps: Number of gradient steps.
-        step_fraction: Step size as a fraction of the radius (0.25 = Madry's 2.5 eps / 10 steps).
-        random_start: Start from a uniform draw inside the ball.
-        restarts: Independent runs; the best per example is kept (> 1 needs ``random_start``).
-    """
-
-    steps: int = Field(default=10, ge=1, le=10_000)
-    step_fraction: float = Field(default=0.25, gt=0, le=10)
-    random_start: bool = True
-    restarts: int = Field(default=1, ge=1, le=1000)
-
-    @model_validator(mode="after")
-    def _restarts_need_random_start(self) -> PGDSettings:
-        if self.restarts > 1 and not self.random_start:
-            raise ValueError("restarts > 1 needs random_start=True (without it every restart is identical)")
-        return self
-
-
-class PGDL2Settings(PGDSettings):
-    name: Literal["pgd_l2"] = "pgd_l2"
-
-
-class PGDLinfSettings(PGDSettings):
-    name: Literal["pgd_linf"] = "pgd_linf"
 
 
 class Loop(NamedTuple):

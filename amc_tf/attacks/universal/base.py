@@ -11,23 +11,10 @@ import abc
 from typing import Any
 
 import numpy as np
-from pydantic import Field
 
-from amc_tf.attacks.base import Attack, AttackSettings
+from amc_tf.attacks.base import Attack
 from amc_tf.attacks.budgets import Budget
 from amc_tf.errors import AttackError
-
-
-class UniversalSettings(AttackSettings):
-    """Settings of the native universal attacks.
-
-    Attributes:
-        n_fit: Examples the robustness evaluation fits the vector on, drawn at the evaluation SNR
-            but outside the evaluated examples when enough exist (the attack itself fits on
-            whatever :meth:`UniversalAttack.fit` is given).
-    """
-
-    n_fit: int = Field(default=256, ge=1)
 
 
 class UniversalAttack(Attack):

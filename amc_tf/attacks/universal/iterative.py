@@ -8,37 +8,16 @@ fooling rate reaches ``1 - delta``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import numpy as np
-from pydantic import Field
 
 from amc_tf.attacks.budgets import Budget, Norm, project
 from amc_tf.attacks.evasion.deepfool import DeepFool
 from amc_tf.attacks.evasion.fgm import FGM
-from amc_tf.attacks.universal.base import UniversalAttack, UniversalSettings
+from amc_tf.attacks.settings import IterativeUniversalSettings
+from amc_tf.attacks.universal.base import UniversalAttack
 from amc_tf.runtime import rng as make_rng
-
-#: Stop once the fooling rate on the fit data reaches ``1 - delta`` (also ART's UAP's).
-Delta = Annotated[float, Field(default=0.2, ge=0, le=1)]
-#: Passes over the fit data (also ART's UAP's ``max_iter``).
-MaxPasses = Annotated[int, Field(default=1, ge=1, le=1000)]
-
-
-class IterativeUniversalSettings(UniversalSettings):
-    """Settings of :class:`IterativeUniversal`.
-
-    Attributes:
-        inner: The per-example attack: ``"deepfool"`` (minimal perturbation, overshoot 0.02) or
-            ``"fgm"`` (full radius).
-        delta: Stop at a fooling rate of ``1 - delta``.
-        max_passes: Passes over the fit data.
-    """
-
-    name: Literal["uap_iterative"] = "uap_iterative"
-    inner: Literal["deepfool", "fgm"] = "deepfool"
-    delta: Delta
-    max_passes: MaxPasses
 
 
 class IterativeUniversal(UniversalAttack):

@@ -9,27 +9,12 @@ kept.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import numpy as np
-from pydantic import Field
 
 from amc_tf.attacks.compiled import loss_gradient_fn
-from amc_tf.attacks.universal.base import UniversalAttack, UniversalSettings
+from amc_tf.attacks.settings import SVDUniversalSettings
+from amc_tf.attacks.universal.base import UniversalAttack
 from amc_tf.runtime import rng as make_rng
-
-
-class SVDUniversalSettings(UniversalSettings):
-    """Settings of :class:`SVDUniversal`.
-
-    Attributes:
-        n_vectors: Examples whose normalised gradients are stacked (50 in the paper).
-        draws: Monte-Carlo draws of those examples; the most harmful vector is kept.
-    """
-
-    name: Literal["uap_svd"] = "uap_svd"
-    n_vectors: int = Field(default=50, ge=1, le=100_000)
-    draws: int = Field(default=5, ge=1, le=1000)
 
 
 class SVDUniversal(UniversalAttack):
