@@ -78,10 +78,13 @@ def test_help_and_a_missing_config_do_not_import_tensorflow(args):
     [
         ("runs:/0123456789abcdef0123456789abcdef/model", "does not exist yet"),
         ("/no/such/model.keras", "model file or folder not found"),
+        ("junk.keras", "not a .keras archive (zip)"),
     ],
 )
 def test_an_unknown_model_uri_fails_without_tensorflow_or_prefect(tmp_path, uri, message):
-    """A fresh store or a missing file: one error line, exit 2, and neither TensorFlow nor Prefect loaded."""
+    """A fresh store, a missing file or a file that is no archive: one error line, exit 2, and
+    neither TensorFlow nor Prefect loaded."""
+    (tmp_path / "junk.keras").write_bytes(b"\x00not a zip" * 30)
     code = (
         "import sys\n"
         "from amc_tf import cli\n"

@@ -38,10 +38,9 @@ def _preflight(cfg) -> None:
     model_uri = getattr(cfg, "model_uri", None)
     if model_uri:
         from amc_tf.tracking.models import check_model_uri, load_keras_model
-        from amc_tf.tracking.store import configure, tracking_uri
+        from amc_tf.tracking.store import tracking_uri
 
-        check_model_uri(model_uri, tracking_uri=tracking_uri(cfg.tracking.uri))
-        configure(cfg.tracking.uri)
+        check_model_uri(model_uri, tracking_uri=tracking_uri(cfg.tracking.uri))  # points MLflow at the store
         load_keras_model(model_uri)
 
 

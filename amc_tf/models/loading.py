@@ -23,10 +23,12 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from amc_tf.errors import ModelError
-from amc_tf.runtime import keras
+
+if TYPE_CHECKING:  # TensorFlow is imported only once an archive has passed the checks that need none
+    from amc_tf.runtime import keras
 
 #: The project's registered Keras classes (``register_keras_serializable(package="amc_tf")``):
 #: registered name -> the module defining it, imported before loading so that Keras finds the
@@ -88,6 +90,8 @@ def load_model(path: str | Path, *, expected_sha256: str | None = None) -> keras
         private = Path(tmp) / "model.keras"  # the checked bytes, so the file cannot change under us
         private.write_bytes(data)
         try:
+            from amc_tf.runtime import keras
+
             return keras.models.load_model(private, compile=False, safe_mode=True)
         except Exception as err:  # ValueError, TypeError, OSError from Keras and h5py
             raise ModelError(f"cannot build the model in {archive}: {err}") from None
@@ -267,6 +271,8 @@ def _is_keras_builtin(module: str, name: str) -> bool:
     """Whether ``module.name`` is a tf_keras built-in class of an allowed kind, found the way Keras
     finds it (its export table, then the already-imported module) without importing anything."""
     from tensorflow.python.util import tf_export
+
+    from amc_tf.runtime import keras
 
     obj = tf_export.get_symbol_from_name(f"{module}.{name}")
     if obj is None:
