@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import typer
 
-from amc_tf.benchmarks import attacks, data, mimo, mimo_attacks, mimo_stages, nettrim
+from amc_tf.benchmarks import adversarial_training, attacks, data, mimo, mimo_attacks, mimo_stages, nettrim, smoothing
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
 app.command("data")(data.command)
@@ -15,3 +15,5 @@ app.command("attacks")(attacks.command)
 app.command("mimo")(mimo.command)
 app.command("mimo-stages")(mimo_stages.command)
 app.command("mimo-attacks")(mimo_attacks.command)
+app.command("adversarial-training")(adversarial_training.command)
+app.command("smoothing")(smoothing.command)
