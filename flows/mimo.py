@@ -38,9 +38,10 @@ def train_task(config: MimoPipelineConfig, data: Datasets, run_id: str) -> Model
 
 @task(name="adversarial_training")
 def adversarial_task(config: MimoPipelineConfig, data: Datasets, standard: ModelSet, run_id: str) -> ModelSet:
-    """PGDM adversarial training of every model; the robust models are logged and registered."""
+    """Adversarial training of every model; the robust models are logged and registered."""
     params = {
         "attack": config.adversarial.attack.value,
+        "objective": config.adversarial.objective.value,
         "eps": config.adversarial.eps_m,
         "eps_unit": config.attack.eps_unit.value,
     }

@@ -40,18 +40,15 @@ def precoder(name: str | Precoder) -> Precoder:
 
 
 class CorrelationModel(str, Enum):
-    """Local-scattering model: the book's eq. 2.24 approximation (the dataset's choice) or the
-    Gaussian-angle integral of eq. 2.23 done by quadrature."""
+    """Local scattering: eq. 2.24's approximation (the dataset's) or eq. 2.23 by quadrature."""
 
     APPROX = "approx"
     EXACT = "exact"
 
 
 class GainMethod(str, Enum):
-    """How the MR terms are obtained: Monte Carlo with the book's per-realisation precoder
-    normalisation (the default, as the book's and the original code's functions), or the closed
-    form, which assumes the precoder is normalised on average: a documented fast approximation
-    whose own-UE variance term is 2–3.5× the book's at M = 100 (design D7)."""
+    """MR terms by Monte Carlo with the book's per-realisation precoder normalisation (default), or
+    in closed form (average normalisation: fast, own-UE variance 2–3.5× the book's, design D7)."""
 
     CLOSED_FORM = "closed_form"
     MONTE_CARLO = "monte_carlo"
@@ -79,8 +76,7 @@ class EpsUnit(str, Enum):
 
 
 class CellAttackName(str, Enum):
-    """Names of the cell-based attacks on the power regressor (the paper's Algorithms 1–2 and
-    baselines); each has exactly one class in :mod:`amc_tf.mimo.cell_attacks`."""
+    """Cell attacks on the power regressor, one class each in :mod:`amc_tf.mimo.cell_attacks`."""
 
     FGSM = "FGSM"
     PGDM = "PGDM"
@@ -89,8 +85,7 @@ class CellAttackName(str, Enum):
 
 
 class AttackObjective(str, Enum):
-    """What a cell attack maximises: the predicted total power (infeasibility) or the squared error
-    to the optimal powers (:mod:`amc_tf.mimo.attack_objectives`)."""
+    """What a cell attack maximises (:mod:`amc_tf.mimo.attack_objectives`)."""
 
     TOTAL_POWER = "total_power"
     REGRESSION_LOSS = "regression_loss"
@@ -304,15 +299,20 @@ class MimoAttackConfig(Frozen):
 
 class MimoAdversarialConfig(Frozen):
     """Adversarial training: attacked examples of the training set labelled with the true powers.
+
     Attributes:
         enabled: Train and evaluate adversarially trained models.
-        attack: The attack that crafts the training examples (maximising the total power).
+        attack: The attack that crafts the training examples.
+        objective: What that attack maximises: ``regression_loss`` (default; the squared error to
+            the optimal powers, the threat of the sum-SE view, ``attack.sumse_objective``) or
+            ``total_power`` (the infeasibility threat of the success tables).
         eps_m: Its budget, in the attack section's ``eps_unit`` (the training ε).
         mix_clean: Train on clean + adversarial examples (the paper: adversarial set only).
     """
 
     enabled: bool = True
     attack: CellAttackName = CellAttackName.PGDM
+    objective: AttackObjective = AttackObjective.REGRESSION_LOSS
     eps_m: float = Field(default=0.3, gt=0, le=MAX_EPS_M)
     mix_clean: bool = True
 

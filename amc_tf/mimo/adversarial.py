@@ -1,9 +1,13 @@
 """Adversarial training of a per-cell regressor (Manoj et al.; references §8.1).
 
 Examples of the training set are crafted (PGDM by default, at the training ε of
-``adversarial.eps_m`` in the attack settings' ``eps_unit``, inside the data domain) against the
-standard model of the same cell and labelled with the *true* powers of the clean positions: the
-point is to teach the model to ignore the perturbation. The robust model starts from the standard
+``adversarial.eps_m`` in the attack settings' ``eps_unit``, inside the data domain, maximising
+``adversarial.objective``) against the standard model of the same cell and labelled with the
+*true* powers of the clean positions: the point is to teach the model to ignore the perturbation.
+The objective should be the threat the model is evaluated against: ``regression_loss`` (the
+squared error to the optimal powers, the sum-SE view's attack, the default) or ``total_power``
+(the infeasibility attack of the success tables); a model trained against one is not robust to
+the other. The robust model starts from the standard
 model's weights and is trained on the adversarial set — as the paper — or on clean + adversarial
 examples (``mix_clean``), with early stopping on an adversarial validation set crafted the same
 way. All attacks are then re-run, white-box, against the new model.
@@ -43,7 +47,7 @@ def adversarial_train(
         x_train, y_train: Clean training positions ``float32 [N, F]`` and targets ``[N, K + 1]``.
         x_val, y_val: Clean validation set (its PGDM version drives early stopping).
         train: Training settings.
-        adversarial: Attack, budget and mixing.
+        adversarial: Attack, its objective, budget and mixing.
         attack: Unit, steps and iterations of the attacks (the paper's by default).
         seed: Seed.
         bounds: The data domain the crafted positions stay in.
@@ -53,9 +57,16 @@ def adversarial_train(
         ``(model, history)`` as :func:`amc_tf.mimo.training.train_cell_model`.
     """
     crafter = build_cell_attack(
-        adversarial.attack, standard, adversarial.eps_m, attack or MimoAttackConfig(), seed=seed, bounds=bounds
+        adversarial.attack,
+        standard,
+        adversarial.eps_m,
+        attack or MimoAttackConfig(),
+        seed=seed,
+        bounds=bounds,
+        objective=adversarial.objective,
     )
-    x_adv, x_adv_val = crafter.generate(x_train), crafter.generate(x_val)
+    k = y_train.shape[1] - 1  # the attack's targets: the K optimal powers (not their sum)
+    x_adv, x_adv_val = crafter.generate(x_train, y_train[:, :k]), crafter.generate(x_val, y_val[:, :k])
     if adversarial.mix_clean:
         x_fit, y_fit = np.concatenate([x_train, x_adv]), np.concatenate([y_train, y_train])
     else:
@@ -67,6 +78,7 @@ def adversarial_train(
     return model, {
         **history,
         "attack": adversarial.attack.value,
+        "objective": adversarial.objective.value,
         "eps": adversarial.eps_m,
         "eps_unit": unit,
         "mix_clean": adversarial.mix_clean,

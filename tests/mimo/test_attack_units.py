@@ -107,7 +107,27 @@ def test_adversarial_training_on_the_adversarial_set_in_normalized_units(trained
         bounds=cell_bounds(tiny_system),
     )
     assert (hist["attack"], hist["eps"], hist["eps_unit"], hist["mix_clean"]) == ("FGSM", 0.1, "normalized", False)
+    assert hist["objective"] == "regression_loss"  # the default: the sum-SE view's threat
     assert robust is not model and np.isfinite(hist["best_val_loss"])
+
+
+def test_adversarial_training_objective_is_a_validated_option(trained_m1, power_data):
+    model, _ = trained_m1
+    d = power_data
+    x_tr, y_tr, x_va, y_va = d["x"][d["train"]][:200], d["y"][d["train"]][:200], d["x"][d["val"]], d["y"][d["val"]]
+    train = MimoTrainConfig(epochs=1, patience=1, batch_size=64)
+    runs = {}
+    for objective in ("regression_loss", "total_power"):
+        adv = MimoAdversarialConfig(attack="FGSM", eps_m=0.2, objective=objective, mix_clean=False)
+        robust, hist = adversarial_train(
+            model, "M1", x_tr, y_tr, x_va, y_va, train, adv, MimoAttackConfig(eps_unit="normalized")
+        )
+        assert hist["objective"] == objective
+        runs[objective] = robust.get_weights()
+    # the two objectives craft different training sets, hence different weights
+    assert any(not np.allclose(u, v) for u, v in zip(runs["regression_loss"], runs["total_power"], strict=True))
+    with pytest.raises(ConfigError, match="objective"):
+        validate_config(MimoAdversarialConfig, {"objective": "max_power"})
 
 
 def test_paper_configs_load_with_the_paper_settings():
@@ -121,7 +141,9 @@ def test_paper_configs_load_with_the_paper_settings():
         assert cfg.system.cell_side_m == 500 and cfg.system.antennas == 100
         assert cfg.gains.mr_method.value == "monte_carlo" and cfg.gains.normalisation.value == "instantaneous"
         assert cfg.attack.eps_unit.value == "normalized" and cfg.attack.clip_to_cells
-        assert not cfg.adversarial.mix_clean
+        assert not cfg.adversarial.mix_clean and cfg.adversarial.eps_m == 0.3
+        # adversarial training crafts its examples with the objective the sum-SE view attacks with
+        assert cfg.adversarial.objective is cfg.attack.sumse_objective
         assert cfg.train.transform_for("MR") == "db" and cfg.train.transform_for("MMMSE") == "linear"
     assert MimoTrainConfig().transform_for("MR") == "linear"
     with pytest.raises(ConfigError, match="eps_unit"):
