@@ -168,7 +168,11 @@ def _art_attack(classifier: Any, attack: OnlineAttack, eps: float, batch_size: i
 
 
 def _classifier(clf: keras.Model, masks: dict[str, np.ndarray], learning_rate: float) -> Any:
-    from art.estimators.classification import TensorFlowV2Classifier
+    import warnings
+
+    with warnings.catch_warnings():  # ART warns about the backends it does not find (PyTorch)
+        warnings.simplefilter("ignore")
+        from art.estimators.classification import TensorFlowV2Classifier
 
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
     loss = keras.losses.CategoricalCrossentropy(from_logits=True)
