@@ -19,7 +19,7 @@ attack's norm under the config's L∞ convention (``energy_matched``: ε/√(2L)
 absolute ``eps`` goes to ART unchanged. Robust accuracy is measured with our native PGD (the mix's PGD
 spec, else ``pgd_linf`` defaults) at the reference PNR resolved per example (:func:`robust_accuracy`).
 
-**Training step.** ART's ``TensorFlowV2Classifier`` gets a ``train_step`` compiled once (sparse CE
+**Training step.** ART's ``TensorFlowV2Classifier`` gets a ``train_step`` compiled once (cross-entropy
 from logits, Adam, the pruning masks), as ART's docs recommend: its default step is a new
 ``tf.function`` per ``fit`` call, i.e. per batch under its trainer, which would time retracing, not
 training. ART draws from the global ``numpy.random`` / ``random`` state, seeded from ``seed`` first.
