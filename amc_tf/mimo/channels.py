@@ -18,7 +18,9 @@ Shapes (S setups, L cells, K UEs per cell, M antennas, N realisations):
 The channel draw uses a Cholesky factor of ``R(θ) + 10⁻⁹·tr(R)/M · I`` rather than the book's
 ``sqrtm``: any square-root factor gives the same Gaussian distribution, Cholesky is far cheaper
 than an eigen-decomposition, and the jitter (needed because the local-scattering R is numerically
-rank deficient) changes the covariance by a relative 10⁻⁹, far below the Monte-Carlo error.
+rank deficient) changes the covariance by a relative 10⁻⁹, far below the Monte-Carlo error. The
+factors come from the first rows by the Toeplitz Schur algorithm
+(:func:`~amc_tf.mimo.toeplitz.cholesky_rows`, O(M²) instead of LAPACK's O(M³) on the dense R).
 Factors and Ψ⁻¹ are computed in complex128; the draws and the products applied to them
 (channels, pilot signals, estimates) run in complex64, which halves the dominant cost: single
 precision errors (~10⁻⁷ relative) are far below the Monte-Carlo error of 100 realisations.
@@ -27,8 +29,10 @@ precision errors (~10⁻⁷ relative) are far below the Monte-Carlo error of 100
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import blas
 
 from amc_tf.config.mimo import MimoSystemConfig
+from amc_tf.mimo import toeplitz
 from amc_tf.mimo.correlation import first_row
 from amc_tf.mimo.geometry import channel_gain_over_noise_db, validate_positions, wrapped_links
 
@@ -68,36 +72,56 @@ def pilot_rows(rows: np.ndarray, config: MimoSystemConfig) -> np.ndarray:
     return psi
 
 
-def error_covariance_sum(R: np.ndarray, psi_inv: np.ndarray, config: MimoSystemConfig) -> np.ndarray:
-    """``Σ_{l,k} C^j_lk`` per BS, the estimation-error term of M-MMSE combining.
+def error_covariance_sum(R: np.ndarray, psi_rows: np.ndarray, config: MimoSystemConfig) -> np.ndarray:
+    """``Σ_{l,k} C^j_lk`` per BS, the estimation-error term of M-MMSE combining (one setup).
+
+    ``Σ_l R_lk Ψ_k⁻¹ R_lk = Σ_l W_lkᴴ W_lk`` with ``W_lk = F_k⁻¹ R_lk`` and ``F_k Fᴴ_k = Ψ_k``
+    (Cholesky by :func:`~amc_tf.mimo.toeplitz.cholesky_rows`): one triangular solve per link and
+    one Hermitian rank-update per BS (BLAS ``ztrsm`` and ``zherk``), half the work of the two
+    products ``R (Ψ⁻¹ R)`` per link.
 
     Args:
-        R: ``[S, L_bs, L_cell, K, M, M]`` dense correlation matrices.
-        psi_inv: ``[S, L_bs, K, M, M]``.
+        R: ``complex128 [L_bs, L_cell, K, M, M]`` dense correlation matrices.
+        psi_rows: ``[L_bs, K, M]`` first rows of Ψ (:func:`pilot_rows`).
         config: The scenario.
 
     Returns:
-        ``complex128 [S, L_bs, M, M]`` (Hermitian).
+        ``complex128 [L_bs, M, M]`` (Hermitian).
     """
-    reduction = (R @ (psi_inv[:, :, None] @ R)).sum(axis=(2, 3))
-    c = R.sum(axis=(2, 3)) - config.pilot_power_mw * config.tau_p * reduction
+    n_bs, n_cell, k, m, _ = R.shape
+    upper = toeplitz.cholesky_rows(psi_rows)  # [j, k, M, M]: Uᵀ = F lower
+    # C-order W_lk is Fortran-order Wᵀ = Rᵀ F⁻ᵀ: a right solve with the Fortran view F = Uᵀ
+    w = np.array(np.swapaxes(R, 1, 2), dtype=np.complex128, order="C")  # [j, k, l, M, M]
+    out = np.empty((n_bs, m, m), dtype=np.complex128)
+    for j in range(n_bs):
+        for u in range(k):
+            for cell in range(n_cell):
+                blas.ztrsm(1.0, upper[j, u].T, w[j, u, cell].T, side=1, lower=1, trans_a=1, overwrite_b=1)
+        # the C-order stack [W_1; …; W_LK] is, in Fortran order, A = Wᵀ: A Aᴴ = conj(Σ Wᴴ W)
+        lower = blas.zherk(1.0, w[j].reshape(k * n_cell * m, m).T, trans=0, lower=1)
+        out[j] = np.conj(np.tril(lower) + np.tril(lower, -1).conj().T)
+    c = R.sum(axis=(1, 2)) - config.pilot_power_mw * config.tau_p * out
     return 0.5 * (c + np.conj(np.swapaxes(c, -1, -2)))
 
 
-def correlation_factors(R: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factors ``F`` with ``F Fᴴ ≈ R`` (jitter relative to the mean diagonal).
+def correlation_factors(rows: np.ndarray) -> np.ndarray:
+    """Cholesky factors of ``R + 10⁻⁹·tr(R)/M · I`` (jitter relative to the mean diagonal) in row
+    layout: ``z @ U`` are CN(0, R) rows for rows ``z`` of CN(0, I) samples.
 
     Args:
-        R: ``complex128 [..., M, M]`` Hermitian PSD.
+        rows: ``complex128 [..., M]`` first rows of the Hermitian Toeplitz R.
 
     Returns:
-        ``complex128 [..., M, M]``.
+        ``complex64 [..., M, M]`` upper triangular ``U = Fᵀ`` with ``F Fᴴ ≈ R``.
     """
-    m = R.shape[-1]
-    scale = np.real(np.trace(R, axis1=-2, axis2=-1)) / m
-    jittered = R.copy()
-    jittered[..., np.arange(m), np.arange(m)] += (_JITTER * scale)[..., None]
-    return np.linalg.cholesky(jittered)
+    jittered = np.array(rows, dtype=np.complex128)
+    jittered[..., 0] *= 1.0 + _JITTER  # tr(R)/M is the constant diagonal of a Toeplitz R
+    with np.errstate(invalid="ignore", divide="ignore"):
+        upper = toeplitz.cholesky_rows(jittered, np.complex64)
+    bad = ~np.isfinite(upper).all(axis=(-2, -1))
+    if bad.any():  # a rotation with |ρ| ≥ 1 (not seen with the jitter): LAPACK on the dense matrix
+        upper[bad] = np.swapaxes(np.linalg.cholesky(toeplitz.dense(jittered[bad])), -1, -2)
+    return upper
 
 
 def draw_channels(
@@ -116,9 +140,11 @@ def draw_channels(
     per-realisation products need no transposing copy.
 
     Args:
-        factors: ``[L_bs, L_cell, K, M, M]`` Cholesky factors of R (one setup).
+        factors: ``complex64 [L_bs, L_cell, K, M, M]`` factors of R in row layout (one setup,
+            :func:`correlation_factors`).
         psi_inv: ``[L_bs, K, M, M]`` inverses of Ψ.
-        R: ``[L_bs, L_cell, K, M, M]``.
+        R: ``[L_bs, L_cell, K, M, M]`` with ``all_estimates``, else only each BS's own links
+            ``[L_bs, K, M, M]`` (``R^j_jk``).
         config: The scenario.
         n: Realisations N.
         rng: Source of randomness.
@@ -129,11 +155,11 @@ def draw_channels(
         ``(H, H_hat)``: ``complex64 [L_bs, L·K, N, M]`` true channels (UE index ``l·K + k``) and
         the estimates, ``[L_bs, L·K, N, M]`` if ``all_estimates`` else ``[L_bs, K, N, M]``.
     """
-    n_bs, n_cell, k, m, _ = R.shape
+    n_bs, n_cell, k, m, _ = factors.shape
     p, tau = config.pilot_power_mw, config.tau_p
     half = np.float32(np.sqrt(0.5))
-    # hᵀ = zᵀ Fᵀ: rows of i.i.d. samples times the transposed factor (a view: BLAS takes it as is)
-    ht = _cn(rng, (n_bs, n_cell, k, n, m)) @ np.swapaxes(factors.astype(np.complex64), -1, -2)
+    # hᵀ = zᵀ Fᵀ: rows of i.i.d. samples times the factor in row layout
+    ht = _cn(rng, (n_bs, n_cell, k, n, m)) @ factors
     ht *= half
     noise = _cn(rng, (n_bs, k, n, m))
     noise *= half * np.float32(np.sqrt(tau))
@@ -143,8 +169,7 @@ def draw_channels(
         rt = np.swapaxes((np.sqrt(p) * R).astype(np.complex64), -1, -2)  # (√p R)ᵀ
         hat = (ut[:, None] @ rt).reshape(n_bs, n_cell * k, n, m)  # [j, (l,k), N, M]
     else:
-        own = np.arange(n_bs)
-        hat = ut @ np.swapaxes((np.sqrt(p) * R[own, own]).astype(np.complex64), -1, -2)  # [j, k, N, M]
+        hat = ut @ np.swapaxes((np.sqrt(p) * R).astype(np.complex64), -1, -2)  # [j, k, N, M]
     return ht.reshape(n_bs, n_cell * k, n, m), hat
 
 

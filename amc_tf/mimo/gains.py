@@ -22,6 +22,8 @@ UE (j, k)).
   has no closed form; ``Normalisation.AVERAGE`` reproduces the closed form's assumption so the
   two can be compared. M-MMSE: ``v = (p Σ_{l,i} ĥ^j_li ĥ^jᴴ_li + p Σ C^j_li + I)⁻¹ ĥ^j_jk``,
   computed with the Woodbury identity (an L·K × L·K solve per realisation instead of M × M).
+  The channel factors come from the Toeplitz Schur algorithm, and only the correlation matrices
+  of the estimated links are formed densely (each BS's own for MR).
 
 The book's convention (Monte Carlo, per-realisation normalisation) is the default for both
 precoders (design D7): the MR closed form's own-UE variance term is 2–3.5× the book's at
@@ -131,19 +133,21 @@ def monte_carlo(
     if realizations < 2:
         raise ConfigError(f"realizations must be >= 2 for a Monte-Carlo estimate, got {realizations}")
     s, n_cells, _, k, m = rows.shape
-    psi_inv = toeplitz.inverse(pilot_rows(rows, config))  # [S, j, k, M, M]
+    psi_rows = pilot_rows(rows, config)
+    psi_inv = toeplitz.inverse(psi_rows)  # [S, j, k, M, M]
+    factors = correlation_factors(rows)  # [S, j, l, k, M, M] complex64
     out = [np.empty((s, n_cells, k)) for _ in range(2)] + [np.empty((s, n_cells, k, n_cells, k)) for _ in range(2)]
     a, a_se, b, b_se = out[0], out[1], out[2], out[3]
     own, kk = np.arange(n_cells)[:, None], np.arange(k)[None, :]
+    mmmse = prec is Precoder.MMMSE
     for idx in range(s):
-        R = toeplitz.dense(rows[idx])  # [j, l, k, M, M]
-        ht, hat = draw_channels(
-            correlation_factors(R), psi_inv[idx], R, config, realizations, rng, all_estimates=prec is Precoder.MMMSE
-        )
-        if prec is Precoder.MR:
+        # dense R of the estimated links only: all of them for M-MMSE, each BS's own for MR
+        R = toeplitz.dense(rows[idx] if mmmse else rows[idx, own[:, 0], own[:, 0]])
+        ht, hat = draw_channels(factors[idx], psi_inv[idx], R, config, realizations, rng, all_estimates=mmmse)
+        if not mmmse:
             vh = np.conj(np.swapaxes(hat, 1, 2))  # [j, N, K, M]: rows v_jkᴴ
         else:
-            z = config.pilot_power_mw * error_covariance_sum(R[None], psi_inv[idx : idx + 1], config)[0] + np.eye(m)
+            z = config.pilot_power_mw * error_covariance_sum(R, psi_rows[idx], config) + np.eye(m)
             vh = _mmmse_combiners(hat, np.linalg.inv(z), config.pilot_power_mw, k)
         wh = _normalise(vh, norm)
         # g[j, n, i, (l,k)] = w_jiᴴ h^j_lk: per (BS, realisation), [K, M] @ [M, L·K] (a strided view)
@@ -187,9 +191,12 @@ def _mmmse_combiners(hat: np.ndarray, z_inv: np.ndarray, p: float, k: int) -> np
     gt = (hat.reshape(n_bs, lk * n, m) @ np.swapaxes(z_inv, -1, -2).astype(np.complex64)).reshape(hat.shape)
     rows_hat, rows_g = np.swapaxes(hat, 1, 2), np.swapaxes(gt, 1, 2)  # [j, N, LK, M]
     gram = np.eye(lk) + p * (np.conj(rows_hat).astype(np.complex128) @ np.swapaxes(rows_g, -1, -2))
-    cols = np.arange(n_bs)[:, None] * k + np.arange(k)[None, :]  # [j, k]: own UEs
-    inv_rows = np.take_along_axis(np.linalg.inv(gram), cols[:, None, :, None], axis=2)  # [j, N, K, LK]
-    return inv_rows.astype(np.complex64) @ np.conj(rows_g)
+    # rows of Γ⁻¹ for the own UEs: Γ is Hermitian, so they are the conjugates of Γ⁻¹'s columns,
+    # solved for the K unit vectors of BS j's UEs (no full inverse)
+    units = np.zeros((n_bs, 1, lk, k), dtype=np.complex128)
+    units[np.arange(n_bs)[:, None], 0, np.arange(n_bs)[:, None] * k + np.arange(k)[None, :], np.arange(k)] = 1.0
+    inv_rows = np.conj(np.swapaxes(np.linalg.solve(gram, np.broadcast_to(units, gram.shape[:2] + (lk, k))), -1, -2))
+    return inv_rows.astype(np.complex64) @ np.conj(rows_g)  # [j, N, K, LK] @ [j, N, LK, M]
 
 
 def _normalise(vh: np.ndarray, norm: Normalisation) -> np.ndarray:

@@ -12,6 +12,8 @@ no inverse):
   any batch), then the Gohberg–Semencul/Trench recursion
   ``T⁻¹[s, n] = T⁻¹[s − 1, n − 1] + E[s, n]`` with ``E = (x xᴴ − y yᴴ)/x₀``,
   ``y = [0, x̄_{M−1}, …, x̄_1]``;
+* :func:`cholesky_rows` — Cholesky factors by the Schur algorithm (O(M²) per matrix), for the
+  Monte-Carlo channel draws;
 * :func:`diagonal_sums`, :func:`diagonal_prefix_sums` and :func:`trace_weights` —
   ``tr(T A) = Σ_e t_e · Σ_{col−row=e} A``, O(M²) per matrix instead of forming ``T`` and the
   product;
@@ -101,6 +103,44 @@ def inverse_from_first_column(x: np.ndarray) -> np.ndarray:
     for s in range(1, m):
         out[..., s, 1:] += out[..., s - 1, :-1]
     return out
+
+
+def cholesky_rows(row: np.ndarray, dtype: type = np.complex128) -> np.ndarray:
+    """Cholesky factors of Hermitian positive-definite Toeplitz matrices by the Schur algorithm.
+
+    The displacement ``T − Z T Zᴴ = x xᴴ − y yᴴ`` has rank two (``x`` the first column over
+    ``√t₀``, ``y`` the same with ``y₀ = 0``); each step emits ``x`` as the next column of the
+    lower factor ``F`` (``F Fᴴ = T``), shifts ``x`` down and applies the hyperbolic rotation that
+    zeroes the leading entry of ``y``, in the mixed form of Bojanczyk, Brent, de Hoog & Sweet
+    (SIAM J. Matrix Anal. Appl. 1995), which makes the algorithm as stable as Cholesky on positive
+    definite Toeplitz matrices. O(M²) per matrix from the first row (LAPACK's is O(M³) on the
+    dense matrix), vectorised over the batch.
+
+    Args:
+        row: ``complex [..., M]`` first rows (``row[..., 0]`` real and positive).
+        dtype: dtype of the result (the recursion runs in complex128).
+
+    Returns:
+        ``[..., M, M]`` upper triangular ``U = Fᵀ``: row i of ``U`` is column i of ``F``, so that
+        ``z @ U`` draws ``CN(0, T)`` rows from rows ``z`` of i.i.d. ``CN(0, 1)`` samples.
+    """
+    row = np.asarray(row, dtype=np.complex128)
+    m = row.shape[-1]
+    flat = row.reshape(-1, m)
+    x = np.conj(flat) / np.sqrt(np.real(flat[:, :1]))
+    y = x.copy()
+    y[:, 0] = 0.0
+    out = np.zeros((flat.shape[0], m, m), dtype=dtype)
+    for i in range(m):
+        out[:, i, i:] = x[:, : m - i]
+        if i == m - 1:
+            break
+        x, y = x[:, : m - i - 1], y[:, 1 : m - i]  # x shifted down one place against y
+        rho = y[:, :1] / x[:, :1]
+        scale = np.sqrt((1.0 - np.abs(rho)) * (1.0 + np.abs(rho)))
+        x = (x - np.conj(rho) * y) / scale
+        y = scale * y - rho * x
+    return out.reshape(row.shape[:-1] + (m, m))
 
 
 def diagonal_prefix_sums(a: np.ndarray) -> np.ndarray:
