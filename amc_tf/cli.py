@@ -43,8 +43,18 @@ def _usage_error(err: BaseException) -> bool:
     return isinstance(err, (click.ClickException, typer.exceptions.TyperException)) and hasattr(err, "show")
 
 
+#: The signal that interrupted this process (exit code 128 + its number), if any.
+_received: list[int] = []
+
+
 def _interrupt(signum, frame) -> None:
+    _received.append(signum)
     raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _interrupted_code() -> int:
+    """130 for Ctrl-C; 128 + the signal's number for a SIGTERM (143)."""
+    return 128 + _received[0] if _received else 130
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -52,8 +62,9 @@ def main(argv: list[str] | None = None) -> None:
 
     Exit codes: 0 success; 2 for anything the user can fix (a bad config, file, option or model:
     one ``error:`` line, or click's usage message); 3 when a run finished but failed one of its
-    own checks (a budget audit); 130 on Ctrl-C; 1 for an unexpected internal error, reported in
-    one line with a pointer to ``--debug`` (which shows the traceback).
+    own checks (a budget audit); 130 on Ctrl-C and 143 on SIGTERM (runs recorded KILLED); 1 for an
+    unexpected internal error, reported in one line with a pointer to ``--debug`` (which shows the
+    traceback).
     """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -61,7 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = os.environ.get(TF_LOG_LEVEL_ENV, "3")  # read when TF is imported
     signal.signal(signal.SIGTERM, _interrupt)  # a SIGTERM ends a flow as Ctrl-C does: runs KILLED, no temp left
     try:
-        app(args, prog_name="amc-tf", standalone_mode=False)
+        # typer turns a KeyboardInterrupt (Ctrl-C, or our SIGTERM handler) into a returned 130
+        code = app(args, prog_name="amc-tf", standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            if code == 130:
+                typer.echo("aborted", err=True)
+                code = _interrupted_code()
+            sys.exit(code)
     except AmcError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(err.exit_code)
@@ -75,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
-        sys.exit(130)
+        sys.exit(_interrupted_code())
     except Exception as err:
         if _usage_error(err):
             err.show()

@@ -107,13 +107,19 @@ def parent_run(
 
 @contextlib.contextmanager
 def _killed_on_interrupt(run_id: str) -> Iterator[None]:
-    """Record a run ended by Ctrl-C or SIGTERM as KILLED (MLflow would say FAILED)."""
+    """Record a run ended by Ctrl-C or SIGTERM as KILLED (MLflow would say FAILED).
+
+    Inside a Prefect flow a SIGTERM arrives as Prefect's ``TerminationSignal``, a ``BaseException``
+    that is not an ``Exception`` like ``KeyboardInterrupt``: any such interruption (but not the
+    ``GeneratorExit`` of a closed generator) ends the run as KILLED.
+    """
     try:
         yield
-    except KeyboardInterrupt:
-        from mlflow import MlflowClient
+    except BaseException as exc:
+        if not isinstance(exc, (Exception, GeneratorExit)):
+            from mlflow import MlflowClient
 
-        MlflowClient().set_terminated(run_id, status="KILLED")
+            MlflowClient().set_terminated(run_id, status="KILLED")
         raise
 
 

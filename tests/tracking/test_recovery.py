@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +45,29 @@ with runs.flow_run(config) as run:
         time.sleep(120)
 """
 )
+
+
+SIGTERM_THROUGH_THE_CLI = """
+import sys, time
+from pathlib import Path
+from prefect import flow
+import flows
+from amc_tf import cli
+from amc_tf.config.base import PipelineBase
+from amc_tf.tracking import runs
+
+@flow(name="victim")
+def victim():
+    config = PipelineBase(kind="probe", name="victim", tracking={"uri": sys.argv[1], "experiment": "victims"},
+                          output_dir=sys.argv[2])
+    with runs.flow_run(config) as run:
+        with runs.child_run("train", parent_run_id=run.run_id):
+            print("RUNNING", flush=True)
+            time.sleep(300)
+
+flows.run_pipeline = lambda cfg: victim()
+cli.main(["run", str(Path(sys.argv[3]))])
+"""
 
 
 def _config(tmp_path, uri: str) -> PipelineBase:
@@ -90,6 +114,27 @@ def test_sigterm_ends_the_runs_as_killed(tmp_path, mlflow_store):
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
     assert proc.returncode != 0
+    statuses = {name: r.info.status for name, r in _runs(mlflow_store, "victims").items()}
+    assert statuses == {"victim": "KILLED", "train": "KILLED"}
+
+
+def test_sigterm_to_the_cli_inside_a_prefect_flow_exits_143_with_the_runs_killed(tmp_path, mlflow_store):
+    """Inside a flow Prefect turns SIGTERM into its TerminationSignal and typer turns the
+    interruption into a returned 130: the command must still exit non-zero with the runs KILLED."""
+    config = Path(__file__).parents[2] / "configs" / "quickstart.yaml"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SIGTERM_THROUGH_THE_CLI, mlflow_store, str(tmp_path / "out"), str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stdout:
+        if "RUNNING" in line:
+            break
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-2000:]
+    assert "aborted" in err
     statuses = {name: r.info.status for name, r in _runs(mlflow_store, "victims").items()}
     assert statuses == {"victim": "KILLED", "train": "KILLED"}
 
