@@ -22,6 +22,7 @@ FLOWS: dict[str, str] = {
     "train_classifier": "flows.train_classifier:train_classifier",
     "evaluate_robustness": "flows.evaluate_robustness:evaluate_robustness",
     "compress": "flows.compress:compress",
+    "defend": "flows.defend:defend",
     "mimo": "flows.mimo:mimo",
 }
 

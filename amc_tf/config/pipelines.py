@@ -16,10 +16,11 @@ from pydantic import Field
 from amc_tf.config.base import read_yaml, validate_config
 from amc_tf.config.classifier import EvaluateRobustnessConfig, TrainClassifierConfig
 from amc_tf.config.compress import CompressConfig
+from amc_tf.config.defend import DefendConfig
 from amc_tf.config.mimo import MimoPipelineConfig
 from amc_tf.errors import ConfigError
 
-PIPELINES = (TrainClassifierConfig, EvaluateRobustnessConfig, CompressConfig, MimoPipelineConfig)
+PIPELINES = (TrainClassifierConfig, EvaluateRobustnessConfig, CompressConfig, DefendConfig, MimoPipelineConfig)
 #: Config class of each pipeline kind.
 KINDS: dict[str, type] = {cls.model_fields["kind"].default: cls for cls in PIPELINES}
 
