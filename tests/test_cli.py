@@ -4,6 +4,7 @@ loading TensorFlow."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -94,7 +95,10 @@ def test_an_unknown_model_uri_fails_without_tensorflow_or_prefect(tmp_path, uri,
         "    print('exit', exc.code)\n"
         "print('heavy:', [m for m in ('tensorflow', 'prefect') if m in sys.modules])\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}  # the default store, under tmp_path
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env
+    )
     assert "exit 2" in proc.stdout and "heavy: []" in proc.stdout, proc.stdout + proc.stderr
     assert message in proc.stderr and "Traceback" not in proc.stderr
 
