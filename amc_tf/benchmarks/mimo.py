@@ -4,8 +4,11 @@ Measured in one run, on the paper's scenario (M = 100 unless told otherwise):
 
 * ``setups_per_s``: dataset generation (positions → gains → optimal powers, shards written) with
   ``workers`` processes, for MR and M-MMSE in the book's convention (Monte Carlo over
-  ``realizations`` channel draws, ``w = v/‖v‖`` per realisation: the datasets' default), and for
-  MR in closed form (``MR_closed_form``, the fast approximation), side by side;
+  ``realizations`` channel draws, ``w = v/‖v‖`` per realisation: the datasets' default, with the
+  samples shared across BSs), the same with the book's independent per-BS draws
+  (``MR_independent``, ``MMMSE_independent``), and MR in closed form (``MR_closed_form``, the fast
+  approximation), side by side;
+* ``shared_draws_speedup``: per CPU-second, shared over independent draws, per precoder;
 * ``speed_goal``: the issue's targets at M = 100 and 100 realisations (MR ≥ 50, M-MMSE ≥ 15
   setups/s on 2 cores) next to the measured rates;
 * ``solver_setups_per_s``: :func:`amc_tf.mimo.power.max_product_power` on all MR setups at once;
@@ -30,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from amc_tf.config.mimo import GainMethod, GainsConfig, MimoSystemConfig, Precoder
+from amc_tf.config.mimo import ChannelDraws, GainMethod, GainsConfig, MimoSystemConfig, Precoder
 from amc_tf.errors import ConfigError
 from amc_tf.io import write_json
 from amc_tf.mimo import dataset as ds_mod
@@ -63,15 +66,19 @@ def bench_mimo(
         "realizations": realizations,
     }
     with tempfile.TemporaryDirectory(prefix="amc-bench-mimo-") as tmp:
+        shared, indep = ChannelDraws.SHARED_BS, ChannelDraws.INDEPENDENT
         runs = (
-            ("MR", Precoder.MR, GainMethod.MONTE_CARLO, mr_setups),
-            ("MMMSE", Precoder.MMMSE, GainMethod.MONTE_CARLO, mmmse_setups),
-            ("MR_closed_form", Precoder.MR, GainMethod.CLOSED_FORM, mr_setups),
+            ("MR", Precoder.MR, GainMethod.MONTE_CARLO, mr_setups, shared),
+            ("MR_independent", Precoder.MR, GainMethod.MONTE_CARLO, mr_setups, indep),
+            ("MMMSE", Precoder.MMMSE, GainMethod.MONTE_CARLO, mmmse_setups, shared),
+            ("MMMSE_independent", Precoder.MMMSE, GainMethod.MONTE_CARLO, mmmse_setups, indep),
+            ("MR_closed_form", Precoder.MR, GainMethod.CLOSED_FORM, mr_setups, shared),
         )
-        for label, prec, method, n in runs:
+        for label, prec, method, n, draws in runs:
+            gains = GainsConfig(precoders=(prec,), realizations=realizations, mr_method=method, draws=draws)
             spec = ds_mod.DatasetSpec(
                 system=system,
-                gains=GainsConfig(precoders=(prec,), realizations=realizations, mr_method=method),
+                gains=gains,
                 n_setups=n,
                 shard_size=max(1, -(-n // (4 * workers))),
                 seed=seed,
@@ -85,6 +92,8 @@ def bench_mimo(
             result["cpu_seconds"][label] = round(_children_cpu() - cpu0, 3)
             # what idle cores would give: setups per CPU-second of the workers
             result.setdefault("setups_per_cpu_s", {})[label] = n / max(result["cpu_seconds"][label], 1e-9)
+        per_cpu = result["setups_per_cpu_s"]
+        result["shared_draws_speedup"] = {p: per_cpu[p] / per_cpu[f"{p}_independent"] for p in ("MR", "MMMSE")}
         result["speed_goal"] = {
             "MR": {"goal_setups_per_s": 50.0, "measured": result["setups_per_s"]["MR"]},
             "MMMSE": {"goal_setups_per_s": 15.0, "measured": result["setups_per_s"]["MMMSE"]},

@@ -133,6 +133,7 @@ def draw_channels(
     rng: np.random.Generator,
     *,
     all_estimates: bool,
+    shared: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Channel realisations and their MMSE estimates for one setup, complex64, in *row layout*:
     one row of M antennas per realisation (``out[j, u, n, :]`` is the transposed channel vector
@@ -150,6 +151,9 @@ def draw_channels(
         rng: Source of randomness.
         all_estimates: Estimate every UE's channel at every BS (M-MMSE); otherwise only each BS's
             own UEs (MR).
+        shared: One set of CN(0, I) samples (and receiver noise) for all BSs, coloured by each
+            BS's own factors: each BS's channels keep their joint law, different BSs' channels
+            become dependent (:class:`amc_tf.config.mimo.ChannelDraws`); else one set per BS.
 
     Returns:
         ``(H, H_hat)``: ``complex64 [L_bs, L·K, N, M]`` true channels (UE index ``l·K + k``) and
@@ -159,9 +163,10 @@ def draw_channels(
     p, tau = config.pilot_power_mw, config.tau_p
     half = np.float32(np.sqrt(0.5))
     # hᵀ = zᵀ Fᵀ: rows of i.i.d. samples times the factor in row layout
-    ht = _cn(rng, (n_bs, n_cell, k, n, m)) @ factors
+    n_draw = 1 if shared else n_bs
+    ht = _cn(rng, (n_draw, n_cell, k, n, m)) @ factors  # broadcast over the BSs when shared
     ht *= half
-    noise = _cn(rng, (n_bs, k, n, m))
+    noise = _cn(rng, (n_draw, k, n, m))
     noise *= half * np.float32(np.sqrt(tau))
     yt = np.float32(np.sqrt(p) * tau) * ht.sum(axis=1) + noise  # [j, k, N, M]
     ut = yt @ np.swapaxes(psi_inv.astype(np.complex64), -1, -2)  # (Ψ⁻¹ y)ᵀ

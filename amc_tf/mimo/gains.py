@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from amc_tf.config.mimo import MimoSystemConfig, Normalisation, Precoder, precoder
+from amc_tf.config.mimo import ChannelDraws, MimoSystemConfig, Normalisation, Precoder, precoder
 from amc_tf.errors import ConfigError
 from amc_tf.mimo import toeplitz
 from amc_tf.mimo.channels import correlation_factors, draw_channels, error_covariance_sum, pilot_rows
@@ -109,6 +109,7 @@ def monte_carlo(
     realizations: int,
     rng: np.random.Generator,
     normalisation: Normalisation | str = Normalisation.INSTANTANEOUS,
+    draws: ChannelDraws | str = ChannelDraws.SHARED_BS,
 ) -> Gains:
     """Hardening-bound terms by Monte Carlo over channel realisations (setups one at a time).
 
@@ -119,6 +120,8 @@ def monte_carlo(
         realizations: N channel realisations per setup.
         rng: Source of randomness.
         normalisation: ``instantaneous`` (book) or ``average``.
+        draws: ``shared_bs`` (one set of samples coloured by each BS's factors) or
+            ``independent`` (per BS, the book's draws); :class:`ChannelDraws`.
 
     Returns:
         :class:`Gains` with standard errors.
@@ -130,6 +133,10 @@ def monte_carlo(
         raise ConfigError(
             f"unknown normalisation {normalisation!r}; known: {[v.value for v in Normalisation]}"
         ) from None
+    try:
+        shared = ChannelDraws(draws) is ChannelDraws.SHARED_BS
+    except ValueError:
+        raise ConfigError(f"unknown draws {draws!r}; known: {[v.value for v in ChannelDraws]}") from None
     if realizations < 2:
         raise ConfigError(f"realizations must be >= 2 for a Monte-Carlo estimate, got {realizations}")
     s, n_cells, _, k, m = rows.shape
@@ -143,7 +150,9 @@ def monte_carlo(
     for idx in range(s):
         # dense R of the estimated links only: all of them for M-MMSE, each BS's own for MR
         R = toeplitz.dense(rows[idx] if mmmse else rows[idx, own[:, 0], own[:, 0]])
-        ht, hat = draw_channels(factors[idx], psi_inv[idx], R, config, realizations, rng, all_estimates=mmmse)
+        ht, hat = draw_channels(
+            factors[idx], psi_inv[idx], R, config, realizations, rng, all_estimates=mmmse, shared=shared
+        )
         if not mmmse:
             vh = np.conj(np.swapaxes(hat, 1, 2))  # [j, N, K, M]: rows v_jkᴴ
         else:

@@ -102,7 +102,9 @@ def compute_gains(
         if prec is Precoder.MR and gains_config.mr_method is GainMethod.CLOSED_FORM:
             g = gains_mod.mr_closed_form(rows, system)
         else:
-            g = gains_mod.monte_carlo(rows, system, prec, gains_config.realizations, rng, gains_config.normalisation)
+            g = gains_mod.monte_carlo(
+                rows, system, prec, gains_config.realizations, rng, gains_config.normalisation, gains_config.draws
+            )
         a_parts.append(g.a)
         b_parts.append(g.b)
     a, b = np.concatenate(a_parts), np.concatenate(b_parts)

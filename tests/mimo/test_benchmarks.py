@@ -23,7 +23,8 @@ def test_bench_mimo_writes_solver_and_generation_figures(tmp_path):
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert {"setups_per_s", "setups_per_cpu_s", "solver_setups_per_s", "cvxpy_setups_per_s"} <= set(data)
-    assert set(data["setups_per_s"]) == {"MR", "MMMSE", "MR_closed_form"} and data["solver_setups"] == 4
+    assert set(data["setups_per_s"]) == {"MR", "MR_independent", "MMMSE", "MMMSE_independent", "MR_closed_form"}
+    assert data["solver_setups"] == 4 and set(data["shared_draws_speedup"]) == {"MR", "MMMSE"}
     assert data["speed_goal"]["MR"]["measured"] == data["setups_per_s"]["MR"]
     assert data["solver_speedup_vs_cvxpy"] > 1
     assert data["max_rel_objective_gap"] < 1e-4

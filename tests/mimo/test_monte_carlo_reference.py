@@ -8,21 +8,27 @@ import pytest
 
 from amc_tf.config.base import validate_config
 from amc_tf.config.mimo import MimoSystemConfig
+from amc_tf.errors import ConfigError
 from amc_tf.mimo import channels, gains, geometry, toeplitz
 
 
-def _reference(rows: np.ndarray, sys: MimoSystemConfig, prec: str, n: int, rng) -> tuple[np.ndarray, np.ndarray]:
+def _reference(
+    rows: np.ndarray, sys: MimoSystemConfig, prec: str, n: int, rng, shared: bool
+) -> tuple[np.ndarray, np.ndarray]:
     """a ``[L, K]`` and b ``[L, K, L, K]`` of one setup: LAPACK Cholesky factors of the jittered R,
     the same CN(0, I) samples in the same order as the library, MMSE estimates by solving with Ψ,
     per realisation ``v`` (MR: ``ĥ``; M-MMSE: ``(p Σ ĥĥᴴ + p Σ C + I)⁻¹ ĥ`` by a dense solve),
-    ``w = v/‖v‖``, then ``a = |E wᴴh|²`` and ``b = E|wᴴh|² − δ a``."""
+    ``w = v/‖v‖``, then ``a = |E wᴴh|²`` and ``b = E|wᴴh|² − δ a``. With ``shared`` one set of
+    samples (and noise) is coloured by every BS's factors."""
     R = toeplitz.dense(rows[0])  # [j, l, k, M, M]
     L, _, K, M, _ = R.shape
     p, tau = sys.pilot_power_mw, sys.tau_p
     jitter = 1e-9 * np.real(np.trace(R, axis1=-2, axis2=-1))[..., None, None] / M * np.eye(M)
     F = np.linalg.cholesky(R + jitter)
-    z = channels._cn(rng, (L, L, K, n, M)).astype(np.complex128)  # the library's draw order
-    noise = channels._cn(rng, (L, K, n, M)).astype(np.complex128)
+    n_draw = 1 if shared else L
+    z = channels._cn(rng, (n_draw, L, K, n, M)).astype(np.complex128)  # the library's draw order
+    noise = channels._cn(rng, (n_draw, K, n, M)).astype(np.complex128)
+    z, noise = np.broadcast_to(z, (L, L, K, n, M)), np.broadcast_to(noise, (L, K, n, M))
     h = np.sqrt(0.5) * np.einsum("jlkmx,jlknx->jlknm", F, z)  # h[j, l, k, realisation, antenna]
     y = np.sqrt(p) * tau * h.sum(axis=1) + np.sqrt(0.5 * tau) * noise  # [j, k, N, M]
     psi = p * tau * R.sum(axis=1) + np.eye(M)
@@ -52,22 +58,44 @@ def _reference(rows: np.ndarray, sys: MimoSystemConfig, prec: str, n: int, rng) 
     return a, b
 
 
-@pytest.mark.parametrize(("prec", "n", "a_rtol", "b_rtol"), [("MR", 40, 1e-6, 5e-6), ("MMMSE", 12, 1e-5, 5e-5)])
-def test_monte_carlo_matches_the_per_realisation_formulas_in_double_precision(prec, n, a_rtol, b_rtol):
+@pytest.mark.parametrize("draws", ["shared_bs", "independent"])
+@pytest.mark.parametrize(("prec", "n", "a_rtol", "b_rtol"), [("MR", 40, 3e-6, 5e-6), ("MMMSE", 12, 1e-5, 5e-5)])
+def test_monte_carlo_matches_the_per_realisation_formulas_in_double_precision(prec, n, a_rtol, b_rtol, draws):
     """Same draws, same formulas. The library takes the factors from the Toeplitz Schur algorithm,
     M-MMSE by Woodbury, the error covariance by triangular solves, and runs the draws and the
     products applied to them in complex64, whose float32 rounding and BLAS summation order bound
-    the agreement with this complex128 reference — not 1e-10. Measured at M = 100: MR a 4e-7, b 2e-6
+    the agreement with this complex128 reference — not 1e-10. Measured at M = 100: MR a 4e-7 (1.0e-6 with
+    shared draws), b 2e-6
     of its largest term; M-MMSE a 3e-6, b 1e-5 (the complex64 path before the Schur factors and
     the triangular solves gave 3e-7 / 2e-6 and 3e-6 / 1.6e-5). b is compared normwise (its weakest
     interference terms, ~10⁻⁴ of the largest, carry the absolute rounding of an M-term float32
     inner product); the bounds are ~3x the measured errors."""
     sys = validate_config(MimoSystemConfig, {"antennas": 100})
     rows, _ = channels.correlation_rows(geometry.drop_ues(sys, 1, np.random.default_rng(31)), sys)
-    ours = gains.monte_carlo(rows, sys, prec, n, np.random.default_rng(32))
-    a_ref, b_ref = _reference(rows, sys, prec, n, np.random.default_rng(32))
+    ours = gains.monte_carlo(rows, sys, prec, n, np.random.default_rng(32), draws=draws)
+    a_ref, b_ref = _reference(rows, sys, prec, n, np.random.default_rng(32), draws == "shared_bs")
     np.testing.assert_allclose(ours.a[0], a_ref, rtol=a_rtol)
     assert np.abs(ours.b[0] - b_ref).max() <= b_rtol * np.abs(b_ref).max()
+
+
+@pytest.mark.parametrize("prec", ["MR", "MMMSE"])
+def test_shared_draws_estimate_the_same_terms_as_independent_draws(prec):
+    """Shared samples only correlate the Monte-Carlo errors of different BSs' terms: on one setup
+    the two estimates of every a and b term agree within 4.5 combined standard errors, and the
+    shared draws' standard errors are those of independent draws (same number of realisations)."""
+    sys = validate_config(MimoSystemConfig, {"antennas": 32})
+    rows, _ = channels.correlation_rows(geometry.drop_ues(sys, 1, np.random.default_rng(41)), sys)
+    n = 300 if prec == "MR" else 120
+    shared = gains.monte_carlo(rows, sys, prec, n, np.random.default_rng(42), draws="shared_bs")
+    indep = gains.monte_carlo(rows, sys, prec, n, np.random.default_rng(43), draws="independent")
+    for term in ("a", "b"):
+        x, y = getattr(shared, term), getattr(indep, term)
+        se = np.hypot(getattr(shared, f"{term}_se"), getattr(indep, f"{term}_se"))
+        assert np.all(np.abs(x - y) <= 4.5 * se + 1e-12 * np.abs(y).max()), term
+        ratio = getattr(shared, f"{term}_se") / np.maximum(getattr(indep, f"{term}_se"), 1e-300)
+        assert 0.5 < np.median(ratio) < 2.0
+    with pytest.raises(ConfigError, match="unknown draws"):
+        gains.monte_carlo(rows, sys, prec, 4, np.random.default_rng(0), draws="sometimes")
 
 
 def test_schur_factors_match_lapack_cholesky():
