@@ -45,6 +45,13 @@ def test_table_puts_ours_beside_the_paper(reports):
     assert table.metrics()["directions_held"] in (0.0, 1.0)
 
 
+def test_clean_drop_direction_compares_the_three_drops(reports):
+    """f_S loses nothing, f_D and f_P lose a point: f_D does not drop least; a rise of f_D does."""
+    assert paper_table(reports, DefendReportConfig()).directions["clean_drop_least_f_D"] is False
+    reports["f_D_adv"] = _report("f_D_adv", 0.80, [0.7, 0.6, 0.4], [0.7, 0.5, 0.3])
+    assert paper_table(reports, DefendReportConfig()).directions["clean_drop_least_f_D"] is True
+
+
 def test_a_worse_method_fails_its_direction(reports):
     methods = {"fgm_only": _report("m", 0.7, [0.9, 0.9, 0.9], [0.1, 0.1, 0.1])}
     table = paper_table(reports, DefendReportConfig(), methods)
