@@ -166,6 +166,13 @@ class AdversarialTrainer(keras.Model):
         with tf.GradientTape() as tape:
             logits = self.classifier(x, training=True)
             loss = self.compiled_loss(y, logits, regularization_losses=self.classifier.losses)
+        self.apply_masked_gradients(tape, loss)
+        self.compiled_metrics.update_state(y, logits)
+        return {m.name: m.result() for m in self.metrics}
+
+    def apply_masked_gradients(self, tape: tf.GradientTape, loss: tf.Tensor) -> None:
+        """One optimizer step on the classifier's trainable weights from ``tape``'s ``loss``, pruned
+        weights held at exactly zero (module docstring); subclasses with their own loss reuse it."""
         variables = self.classifier.trainable_variables
         grads = tape.gradient(loss, variables)
         masks = {id(v): m for v, m in self.state.masks}
@@ -173,8 +180,6 @@ class AdversarialTrainer(keras.Model):
         self.optimizer.apply_gradients(zip(grads, variables))
         for variable, mask in self.state.masks:
             variable.assign(variable * mask)
-        self.compiled_metrics.update_state(y, logits)
-        return {m.name: m.result() for m in self.metrics}
 
 
 class EpochControl(keras.callbacks.Callback):

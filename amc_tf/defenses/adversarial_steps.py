@@ -117,7 +117,8 @@ def craft(
     Args:
         model: The classifier (logits).
         attack: What to run (:func:`online_attack`).
-        x: Clean windows ``float32 [N, 2, L]``; ``y``: their labels ``int64 [N]``.
+        x: Clean windows ``float32 [N, 2, L]``; ``y``: their labels ``int64 [N]`` or soft labels
+            ``float32 [N, C]`` (:func:`input_gradient`).
         eps: Radii ``float32 [N]`` in the attack's norm (:func:`radius`).
         n_classes: Logits width.
         steps: Step count (a Python int, or an int32 tensor for the PGD-k schedule).
@@ -128,7 +129,7 @@ def craft(
     start = x + random_start(tf.shape(x), eps, attack.norm, seed) if attack.random_start else x
 
     def body(i, x_adv):
-        grad = split_apply(lambda a, b: loss_and_gradient(model, a, b, n_classes)[1], parts, x_adv, y)
+        grad = split_apply(lambda a, b: input_gradient(model, a, b, n_classes), parts, x_adv, y)
         x_adv = x_adv + step * steepest_direction(grad, attack.norm)
         return i + 1, project_ball(x_adv - x, eps, attack.norm) + x
 
@@ -137,6 +138,19 @@ def craft(
     else:
         x_adv = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0, tf.int32), start))[1]
     return tf.stop_gradient(x_adv)
+
+
+def input_gradient(model: Any, x: tf.Tensor, y: tf.Tensor, n_classes: int) -> tf.Tensor:
+    """Input gradient ``[N, 2, L]`` of the summed cross-entropy against integer labels ``int64 [N]``
+    (:func:`amc_tf.attacks.compiled.loss_and_gradient`) or soft labels ``float32 [N, C]`` (rows
+    summing to 1: CAT crafts against its smoothed label)."""
+    if y.dtype.is_integer:
+        return loss_and_gradient(model, x, y, n_classes)[1]
+    with tf.GradientTape(watch_accessed_variables=False) as tape:
+        tape.watch(x)
+        logits = model(x, training=False)
+        total = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(tf.cast(y, logits.dtype), logits))
+    return tape.gradient(total, x)
 
 
 def split_counts(n: tf.Tensor, fractions: list[float]) -> list[tf.Tensor]:
@@ -150,4 +164,13 @@ def split_counts(n: tf.Tensor, fractions: list[float]) -> list[tf.Tensor]:
     return [bounds[i + 1] - bounds[i] for i in range(len(fractions))]
 
 
-__all__ = ["OnlineAttack", "craft", "example_pnr_db", "online_attack", "radius", "random_start", "split_counts"]
+__all__ = [
+    "OnlineAttack",
+    "craft",
+    "example_pnr_db",
+    "input_gradient",
+    "online_attack",
+    "radius",
+    "random_start",
+    "split_counts",
+]
