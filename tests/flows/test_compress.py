@@ -15,29 +15,14 @@ from amc_tf.errors import ConfigError
 from amc_tf.models.loading import load_model
 
 
-def _tiny_config(tmp_path) -> CompressConfig:
+def _tiny_config(tmp_path, sections) -> CompressConfig:
     return validate_config(
         CompressConfig,
         {
             "kind": "compress",
             "name": "compress_test",
             "seed": 1,
-            "data": {
-                "synthetic": {
-                    "family": "rml2016",
-                    "windows_per_key": 16,
-                    "snrs": [10, 18],
-                    "window": 32,
-                    "classes": ["BPSK", "QPSK", "QAM16", "GFSK"],
-                    "seed": 1,
-                },
-                "split": {"train": 0.5, "val": 0.0, "test": 0.5},
-                "cache_dir": str(tmp_path / "cache"),
-            },
-            "teacher": {"name": "inception", "params": {"dense_units": 8}},
-            "teacher_train": {"batch_size": 32, "epochs": 1, "patience": 0, "verbose": 0},
-            "student_train": {"batch_size": 32, "epochs": 1, "patience": 0, "verbose": 0},
-            "nettrim": {"samples": 40, "max_iter": 20, "eta": 0.2},
+            **sections(tmp_path),
             "tfmot": {"epochs": 1, "batch_size": 32},
             "export": {"snr": 10, "latency_repeats": 2},
             "evaluation": {"confusion_snrs": [10, 18]},
@@ -46,13 +31,13 @@ def _tiny_config(tmp_path) -> CompressConfig:
     )
 
 
-def test_compress_flow_end_to_end(prefect_harness, tmp_path):
+def test_compress_flow_end_to_end(prefect_harness, tmp_path, tiny_compress_sections):
     import mlflow
     from mlflow import MlflowClient
 
     from flows.compress import compress
 
-    cfg = _tiny_config(tmp_path)
+    cfg = _tiny_config(tmp_path, tiny_compress_sections)
     result = compress(cfg)
     assert set(result.outputs) == {"teacher", "f_S", "f_D", "f_P", "f_T"}
     rows = {r["model"]: r for r in result.details["size_table"]["rows"]}

@@ -18,29 +18,18 @@ from amc_tf.models.loading import load_model
 MIX = [{"attack": {"name": "pgd_linf", "steps": 3}, "fraction": 0.5}, {"attack": "fgsm", "fraction": 0.5}]
 
 
-def _tiny(tmp_path, **extra) -> dict:
+@pytest.fixture()
+def tiny_defend(tmp_path, tiny_compress_sections):
+    """``tiny_defend(**extra)``: the tiny defend config as a mapping, ``extra`` merged in."""
+    return lambda **extra: _tiny(tiny_compress_sections, tmp_path, **extra)
+
+
+def _tiny(sections, tmp_path, **extra) -> dict:
     return {
         "kind": "defend",
         "name": "defend_test",
         "seed": 1,
-        "compress": {
-            "data": {
-                "synthetic": {
-                    "family": "rml2016",
-                    "windows_per_key": 16,
-                    "snrs": [10, 18],
-                    "window": 32,
-                    "classes": ["BPSK", "QPSK", "QAM16", "GFSK"],
-                    "seed": 1,
-                },
-                "split": {"train": 0.5, "val": 0.0, "test": 0.5},
-                "cache_dir": str(tmp_path / "cache"),
-            },
-            "teacher": {"name": "inception", "params": {"dense_units": 8}},
-            "teacher_train": {"batch_size": 32, "epochs": 1, "patience": 0, "verbose": 0},
-            "student_train": {"batch_size": 32, "epochs": 2, "patience": 0, "verbose": 0},
-            "nettrim": {"samples": 40, "max_iter": 20, "eta": 0.2},
-        },
+        "compress": sections(tmp_path, student_epochs=2),
         "adversarial": {"mix": MIX, "train": {"batch_size": 32, "epochs": 1, "patience": 0}},
         "robustness": {
             "attacks": ["fgm", "fgsm", {"name": "pgd_linf", "steps": 3}, {"name": "deepfool", "max_iter": 5}],
@@ -66,7 +55,7 @@ def _children(client, result) -> dict:
     return {r.info.run_name: r for r in runs}
 
 
-def test_defend_flow_end_to_end(prefect_harness, mlflow_store, tmp_path):
+def test_defend_flow_end_to_end(prefect_harness, mlflow_store, tiny_defend):
     from mlflow import MlflowClient
 
     from flows.defend import defend
@@ -77,7 +66,7 @@ def test_defend_flow_end_to_end(prefect_harness, mlflow_store, tmp_path):
         "certify_models": ["f_S_adv"],
         "certify_examples": 8,
     }
-    cfg = validate_config(DefendConfig, _tiny(tmp_path, **extra))
+    cfg = validate_config(DefendConfig, tiny_defend(**extra))
     result = defend(cfg)
     client = MlflowClient()
     children = _children(client, result)
@@ -120,7 +109,7 @@ def test_defend_flow_end_to_end(prefect_harness, mlflow_store, tmp_path):
     assert set(result.details["table"]["directions"]) >= {"f_D_adv_ge_f_S_adv_pgd_linf", "reference_ge_fgm_only"}
 
     # A rerun hits the stage cache everywhere and gives the same numbers.
-    rerun = defend(validate_config(DefendConfig, _tiny(tmp_path)))
+    rerun = defend(validate_config(DefendConfig, tiny_defend()))
     again = _children(client, rerun)
     for name in ("f_S", "distill", "nettrim", "f_S_adv", "f_D_adv", "f_P_adv", "robustness-f_P_adv"):
         assert again[name].data.tags["stage_cache"] == "hit", name
@@ -128,15 +117,15 @@ def test_defend_flow_end_to_end(prefect_harness, mlflow_store, tmp_path):
         assert rerun.headline[key] == result.headline[key], key
 
     # The same sources given as model files: the adversarial trainings are the cached ones.
-    by_uri = _tiny(tmp_path, models={role: result.outputs[role] for role in ("f_S", "f_D", "f_P")})
+    by_uri = tiny_defend(models={role: result.outputs[role] for role in ("f_S", "f_D", "f_P")})
     by_uri["data"] = by_uri.pop("compress")["data"]
     loaded = defend(validate_config(DefendConfig, by_uri))
     assert _children(client, loaded)["f_D_adv"].data.tags["stage_cache"] == "hit"
     assert loaded.headline["clean_f_D_adv"] == result.headline["clean_f_D_adv"]
 
 
-def test_exactly_one_source(tmp_path):
-    both = _tiny(tmp_path, models={"f_S": "a.keras", "f_D": "b.keras", "f_P": "c.keras"})
+def test_exactly_one_source(tiny_defend):
+    both = tiny_defend(models={"f_S": "a.keras", "f_D": "b.keras", "f_P": "c.keras"})
     with pytest.raises(ConfigError, match="exactly one source.*both"):
         validate_config(DefendConfig, both)
     neither = {"kind": "defend", "data": {}}
@@ -144,7 +133,7 @@ def test_exactly_one_source(tmp_path):
         validate_config(DefendConfig, neither)
 
 
-def test_bad_sections_are_named(tmp_path):
+def test_bad_sections_are_named(tiny_defend):
     with pytest.raises(ConfigError, match="models: needs data"):
         validate_config(DefendConfig, {"models": {"f_S": "a", "f_D": "b", "f_P": "c"}})
     with pytest.raises(ConfigError, match="top level"):
@@ -152,11 +141,9 @@ def test_bad_sections_are_named(tmp_path):
     with pytest.raises(ConfigError, match="nettrim"):
         validate_config(DefendConfig, {"compress": {"nettrim": None}})
     with pytest.raises(ConfigError, match="sum to 1"):
-        validate_config(
-            DefendConfig, _tiny(tmp_path, methods=[{"name": "x", "mix": [{"attack": "fgm", "fraction": 0.5}]}])
-        )
+        validate_config(DefendConfig, tiny_defend(methods=[{"name": "x", "mix": [{"attack": "fgm", "fraction": 0.5}]}]))
     with pytest.raises(ConfigError, match="pgd_attack"):
-        validate_config(DefendConfig, _tiny(tmp_path, report={"pgd_attack": "pgd_l2"}))
+        validate_config(DefendConfig, tiny_defend(report={"pgd_attack": "pgd_l2"}))
 
 
 @pytest.mark.parametrize("name", ["defend_quickstart", "defend_reduced", "defend_paper"])
