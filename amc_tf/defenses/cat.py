@@ -172,7 +172,8 @@ def cat_train(
     Returns:
         ``(classifier, result)``: the trained plain classifier (original ``trainable`` flags,
         loadable by :func:`amc_tf.models.loading.load_model`) and :class:`CatResult` (the final
-        budget scales ``eps_scale float32 [N]`` by training-set position).
+        budget scales ``eps_scale float32 [N]`` by training-set position; with a validation set and
+        ``restore_best_weights``, those of the best epoch, with its weights).
 
     Raises:
         ConfigError: an unknown ``freeze`` layer, a model/data mismatch, or too many windows.

@@ -86,7 +86,7 @@ class SoftLabelTrainer(AdversarialTrainer):
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
         self.loss_tracker.update_state(loss)
         self.accuracy_tracker.update_state(y, logits)
-        return {m.name: m.result() for m in self.metrics}
+        return {m.name: m.result() for m in (self.loss_tracker, self.accuracy_tracker)}
 
 
 @dataclass(frozen=True)
