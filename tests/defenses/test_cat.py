@@ -184,3 +184,24 @@ def test_defaults_are_documented_units():
     config = CatConfig()
     assert (config.pnr_max_db, config.eta, config.c, config.steps, config.norm) == (-10.0, 0.2, 0.3, 10, Norm.L2)
     assert config.step_fraction == pytest.approx(0.25) and config.freeze == []
+
+
+def test_cat_beats_standard_training_under_pgd(tiny, tiny_model, tiny_data):
+    """Same start, recipe and seed; PGD-L2 (10 steps) at 0 dB PNR on held-out 10 dB windows.
+    Measured over seeds 0, 1, 2: CAT (ε_max 0 dB) 7.5-9 %, clean fine-tuning 0-1 %."""
+    from amc_tf.attacks.registry import build_attack
+    from amc_tf.runtime import set_seed
+    from amc_tf.training.fit import fit_classifier
+
+    test = tiny.make_dataset(50, snrs=(10,), seed=99)
+    config = _config(pnr_max_db=0.0, eta=0.5, steps=3, train={**FAST, "epochs": 4, "learning_rate": 3e-3})
+    robust_model, _ = cat_train(tiny_model, tiny_data, None, config, seed=0)
+    set_seed(0)
+    standard = copy_model(tiny_model)
+    fit_classifier(standard, tiny_data, None, config.train)
+
+    def robust(model) -> float:
+        attack = build_attack("pgd_l2", model, budget=Budget.pnr(0.0), steps=10, seed=0)
+        return tiny.accuracy(model, attack.generate(test.x, test.y, snr=test.snr), test.y)
+
+    assert robust(robust_model) >= robust(standard) + 0.04
