@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import typer
 
-from amc_tf.benchmarks import adversarial_training, attacks, data, mimo, mimo_attacks, mimo_stages, nettrim, smoothing
+from amc_tf.benchmarks import (
+    adversarial_training,
+    attacks,
+    data,
+    mimo,
+    mimo_attacks,
+    mimo_stages,
+    nettrim,
+    smoothing,
+    sweep,
+)
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
 app.command("data")(data.command)
@@ -17,3 +27,4 @@ app.command("mimo-stages")(mimo_stages.command)
 app.command("mimo-attacks")(mimo_attacks.command)
 app.command("adversarial-training")(adversarial_training.command)
 app.command("smoothing")(smoothing.command)
+app.command("sweep")(sweep.command)

@@ -10,6 +10,7 @@ with the settings of its native twin's entry (or the twin's defaults when it is 
 
 from __future__ import annotations
 
+import enum
 import math
 from typing import Annotated, Any
 
@@ -39,6 +40,21 @@ def _known_baseline(name: str) -> str:
 #: Budgets outside this range (dB) are a typo, not a threat model: −80 dB moves nothing a float32
 #: window can show, +40 dB is a perturbation 10,000 times the noise power.
 PNR_RANGE_DB = (-80.0, 40.0)
+
+
+class SweepMode(str, enum.Enum):
+    """How the PNR grid is walked (``RobustnessConfig.sweep``).
+
+    ``full``: every attack on every example at every PNR (per-attack curves, the cascade computed
+    from per-example results). ``survivors``: robust accuracy only — the grid is walked from small to
+    large PNR, each attack runs only on the examples still correct after the attacks before it
+    (AutoAttack's cascade) and after every smaller PNR (a broken example's adversarial input lies
+    in every larger ball and is carried forward), so the curves are cumulative and monotone in PNR
+    by construction; for the nightly regression, where only the worst case is compared.
+    """
+
+    FULL = "full"
+    SURVIVORS = "survivors"
 
 
 def default_pnr_grid() -> list[float]:
@@ -73,6 +89,9 @@ class RobustnessConfig(Frozen):
         breakdown_snrs: SNRs of the breakdown (None = every SNR in the data).
         breakdown_n: Examples per SNR in the breakdown.
         seed: Seeds example selection and every attack's randomness.
+        sweep: ``full`` (default: per-attack curves) or ``survivors`` (robust accuracy only,
+            cumulative cascade curves, far fewer gradient evaluations; the nightly's mode);
+            :class:`SweepMode`. ART baselines and the per-SNR breakdown always run in full.
     """
 
     attacks: list[AttackSpec] = Field(default_factory=lambda: [cls() for cls in ATTACK_SETTINGS])
@@ -92,6 +111,7 @@ class RobustnessConfig(Frozen):
     breakdown_snrs: list[int] | None = None
     breakdown_n: int = Field(default=128, ge=1)
     seed: int = Field(default=0, ge=0)
+    sweep: SweepMode = SweepMode.FULL
 
     @field_validator("attacks", mode="before")
     @classmethod

@@ -15,9 +15,16 @@ and a :class:`~amc_tf.config.attack.RobustnessConfig` and returns a :class:`Robu
 * a per-SNR breakdown at one PNR;
 * the ART baselines beside their native counterparts on the same examples, budgets and settings
   (accuracy and seconds; PGD without random start on both sides, as ART cannot draw one inside
-  per-example balls);
+  per-example balls): ART runs on the first ``art_max_examples`` (DeepFool, UAP:
+  ``art_max_examples_deepfool``) evaluated examples for cost, and the native curve of each
+  comparison is recomputed on that same subset (the comparison holds its size and clean accuracy);
 * sanity checks before trusting a number: outputs that look like probabilities, gradients that
   vanish, and any audit failure, as warnings in the report (and ``warnings.warn``).
+
+With ``config.sweep = survivors`` the cascade's attacks instead run through
+:func:`~amc_tf.evaluation.robustness_survivors.survivor_sweep` (robust accuracy only: cumulative,
+monotone curves, each attack on the survivors only; the nightly's mode); the controls, the ART
+comparisons and the breakdown run as in ``full``. Both modes count input-gradient evaluations.
 
 Attacks use the true labels. DeepFool is run once without a budget and projected onto each PNR's
 ball (exactly what a budget-capped DeepFool returns); universal perturbations are fitted per PNR
@@ -38,10 +45,11 @@ from amc_tf.attacks.base import check_classifier
 from amc_tf.attacks.baselines.art import ART_BASELINES, build_art_attack
 from amc_tf.attacks.checks import sanity_checks
 from amc_tf.attacks.compiled import auto_micro_batch, logits_fn, parts_for
-from amc_tf.config.attack import RobustnessConfig
+from amc_tf.config.attack import RobustnessConfig, SweepMode
 from amc_tf.data.dataset import IQDataset
 from amc_tf.errors import DatasetError
 from amc_tf.evaluation.robustness_report import Comparison, Curve, RobustnessReport, SNRRow
+from amc_tf.evaluation.robustness_survivors import survivor_sweep
 from amc_tf.evaluation.robustness_sweep import attack_factory, curve_of, sweep, warm_up
 from amc_tf.models.inference import predict_classes
 from amc_tf.progress import Progress, say
@@ -118,29 +126,32 @@ def evaluate_robustness(
     names = [spec.name for spec in config.attacks]
     run = {"batch_size": batch_size, "seed": config.seed, "micro_batch": config.micro_batch}
 
+    cascade = [n for n in names if n not in CONTROLS]
+    survivors = config.sweep is SweepMode.SURVIVORS
     curves: list[Curve] = []
     correct: dict[str, dict[float, np.ndarray]] = {}
+    makes = {}
     for spec in config.attacks:
-        make = attack_factory(build_attack, spec, model, **run)
+        make = makes[spec.name] = attack_factory(build_attack, spec, model, **run)
         warm_up(make, x, y, snr, linf)
+        if survivors and spec.name in cascade:
+            continue
         points = sweep(make, predict, x, y, snr, grid, fits[spec.name], linf=linf)
         correct[spec.name] = points.correct
-        curves.append(curve_of(spec.name, "native", grid, points, x.shape[0]))
+        curves.append(curve_of(spec.name, "native", grid, points, x.shape[0], float(clean.mean())))
         if progress:
             accuracies = ", ".join(f"{p:g} dB {a:.3f}" for p, a in zip(grid, curves[-1].accuracy))
             say("robustness", f"native {spec.name}: {accuracies}")
 
-    cascade = [n for n in names if n not in CONTROLS]
-    worst, broken_by = [], []
-    for pnr in grid:
-        still = clean.copy()
-        counts = {}
-        for name in cascade:
-            broken = still & ~correct[name][pnr]
-            counts[name] = int(broken.sum())
-            still &= ~broken
-        worst.append(float(still.mean()))
-        broken_by.append(counts)
+    if survivors:
+        walked = survivor_sweep({n: makes[n] for n in cascade}, predict, x, y, snr, grid, fits, clean, linf)
+        curves = walked.curves(grid, clean, cascade) + curves
+        worst, broken_by = walked.worst_case(grid, clean, cascade), walked.broken_by
+        if progress:
+            accuracies = ", ".join(f"{p:g} dB {a:.3f}" for p, a in zip(grid, worst))
+            say("robustness", f"survivors sweep, worst case: {accuracies} ({sum(walked.gradients.values())} gradients)")
+    else:
+        worst, broken_by = _cascade_from_results(grid, clean, cascade, correct)
 
     sample = (x, y, snr)
     comparisons = [
@@ -177,7 +188,23 @@ def evaluate_robustness(
         config=config.model_dump(mode="json"),
         linf_convention=linf.value,
         window=int(window),
+        sweep=config.sweep.value,
     )
+
+
+def _cascade_from_results(grid, clean, cascade, correct) -> tuple[list[float], list[dict[str, int]]]:
+    """Worst case per PNR and the examples each attack broke first, from the full sweep's results."""
+    worst, broken_by = [], []
+    for pnr in grid:
+        still = clean.copy()
+        counts = {}
+        for name in cascade:
+            broken = still & ~correct[name][pnr]
+            counts[name] = int(broken.sum())
+            still &= ~broken
+        worst.append(float(still.mean()))
+        broken_by.append(counts)
+    return worst, broken_by
 
 
 def _art_side_by_side(method, model, config, run, predict, sample, fits, curves, progress) -> Comparison:
@@ -202,7 +229,8 @@ def _art_side_by_side(method, model, config, run, predict, sample, fits, curves,
     art_points = sweep(make_art, predict, xs, ys, ss, grid, fit, counter, linf=config.linf_convention)
     if counter is not None:
         counter.close()
-    curves.append(curve_of(method, "art", grid, art_points, m))
+    subset_clean = float(np.mean(predict(xs) == ys))
+    curves.append(curve_of(method, "art", grid, art_points, m, subset_clean))
     native_points = sweep(make_native, predict, xs, ys, ss, grid, fit, linf=config.linf_convention)
     comparison = Comparison(
         art=method,
@@ -213,11 +241,12 @@ def _art_side_by_side(method, model, config, run, predict, sample, fits, curves,
         native_accuracy=[float(native_points.correct[p].mean()) for p in grid],
         art_seconds=curves[-1].total_seconds,
         native_seconds=float(sum(native_points.seconds) + native_points.shared),
+        clean_accuracy=subset_clean,
     )
     if progress:
         say(
             "robustness",
-            f"ART {method} vs native {twin.name} on {m} examples: "
+            f"ART {method} vs native {twin.name} on the same {m} examples (clean {subset_clean:.3f}): "
             f"{comparison.art_seconds:.1f} s vs {comparison.native_seconds:.1f} s",
         )
     return comparison

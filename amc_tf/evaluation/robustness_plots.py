@@ -1,12 +1,15 @@
 """Figures of a :class:`~amc_tf.evaluation.robustness.RobustnessReport` (matplotlib, Agg).
 
-* accuracy vs PNR, one colour per attack, native solid and ART dashed, the noise controls grey,
-  the worst case black and the clean accuracy dotted — the layout of Sadeghi & Larsson's and
+* accuracy vs PNR of the native curves, one colour per attack, the noise controls grey, the
+  worst case black and the clean accuracy dotted — the layout of Sadeghi & Larsson's and
   Flowers et al.'s figures; L∞ curves are marked "(L∞)" and the axis names the report's L∞
-  convention (energy-matched ε/√(2L) or the paper's same ε);
+  convention (energy-matched ε/√(2L) or the paper's same ε); every curve here is on the same
+  ``n`` examples (survivors sweep: cumulative cascade curves);
+* ART vs native, one panel per comparison, both curves and the clean accuracy on the *same*
+  examples (ART's subset, its size in the legend), so no curve is compared with one on other data;
 * the worst-case cascade: worst-case accuracy and how many examples each attack broke first;
 * accuracy vs SNR at the breakdown PNR;
-* seconds per curve, native beside ART.
+* seconds per curve, native beside ART (the first panel of the ART-vs-native figure).
 """
 
 from __future__ import annotations
@@ -41,18 +44,13 @@ def plot_pnr_curves(report: RobustnessReport, title: str | None = None):
     colours = _colours(report)
     fig, ax = plt.subplots(figsize=(7.2, 4.8))
     for c in report.curves:
-        if c.library == "native" and c.attack in CONTROLS:
+        if c.library != "native":
+            continue  # ART runs on a subset: its curves are in plot_art_comparisons, beside ours on it
+        if c.attack in CONTROLS:
             style = {"color": "0.55", "ls": ":", "marker": "x"}
-        elif c.library == "native":
-            style = {"color": colours[c.attack], "ls": "-", "marker": "o"}
         else:
-            style = {
-                "color": colours[NATIVE_COUNTERPART.get(c.attack, c.attack)],
-                "ls": "--",
-                "marker": "s",
-                "mfc": "none",
-            }
-        label = c.attack if c.library == "native" else f"ART {c.attack} (n={c.n_examples})"
+            style = {"color": colours[c.attack], "ls": "-", "marker": "o"}
+        label = c.attack + (" (after the cascade so far)" if c.cumulative else "")
         label += " (L∞)" if c.settings.get("norm") == "linf" else ""
         ax.plot(c.pnr_db, c.accuracy, ms=3, lw=1.4, label=label, **style)
     if report.cascade_order:
@@ -62,7 +60,8 @@ def plot_pnr_curves(report: RobustnessReport, title: str | None = None):
     ax.set_ylabel("accuracy")
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.3)
-    ax.set_title(title or f"{report.model}: accuracy vs PNR at SNR {report.snr_db} dB (n={report.n_examples})")
+    mode = ", survivors sweep" if report.sweep == "survivors" else ""
+    ax.set_title(title or f"{report.model}: accuracy vs PNR at SNR {report.snr_db} dB (n={report.n_examples}{mode})")
     ax.legend(fontsize=7, ncol=2, loc="lower left")
     fig.tight_layout()
     return fig
@@ -122,9 +121,9 @@ def plot_per_snr(report: RobustnessReport):
     return fig
 
 
-def plot_timing(report: RobustnessReport):
+def plot_timing(report: RobustnessReport, ax=None):
     """Seconds of each ART baseline beside its native counterpart on the same examples. Returns the Figure."""
-    fig, ax = plt.subplots(figsize=(6.8, 3.8))
+    fig, ax = plt.subplots(figsize=(6.8, 3.8)) if ax is None else (ax.figure, ax)
     labels = [f"{c.art}\n(n={c.n_examples})" for c in report.comparisons]
     pos = np.arange(len(labels))
     ax.bar(pos - 0.2, [c.native_seconds for c in report.comparisons], width=0.4, label="native")
@@ -134,7 +133,36 @@ def plot_timing(report: RobustnessReport):
     ax.set_yscale("log")
     ax.grid(True, alpha=0.3, axis="y")
     ax.legend()
-    ax.set_title("native vs ART, same examples and budgets")
+    ax.set_title("native vs ART, same examples and budgets", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_art_comparisons(report: RobustnessReport):
+    """Seconds (first panel), then each ART baseline beside its native twin on the same examples
+    (one panel each, clean accuracy of those examples dotted). Returns the Figure."""
+    comparisons = report.comparisons
+    cols = min(3, len(comparisons) + 1)
+    rows = -(-(len(comparisons) + 1) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
+    plot_timing(report, axes.flat[0])
+    colours = _colours(report)
+    for ax, cmp in zip(list(axes.flat)[1:], comparisons):
+        colour = colours.get(cmp.native)
+        ax.plot(cmp.pnr_db, cmp.native_accuracy, color=colour, marker="o", ms=3, label=f"native {cmp.native}")
+        ax.plot(
+            cmp.pnr_db, cmp.art_accuracy, color=colour, ls="--", marker="s", mfc="none", ms=3, label=f"ART {cmp.art}"
+        )
+        if cmp.clean_accuracy is not None:
+            ax.axhline(cmp.clean_accuracy, color="black", ls=":", lw=1, label=f"clean ({cmp.clean_accuracy:.3f})")
+        ax.set_title(f"{cmp.art}: same {cmp.n_examples} examples", fontsize=9)
+        ax.set_ylim(0, 1.02)
+        ax.grid(True, alpha=0.3)
+        ax.set_xlabel("PNR (dB)")
+        ax.legend(fontsize=7, loc="lower left")
+    for ax in list(axes.flat)[len(comparisons) + 1 :]:
+        ax.set_visible(False)
+    fig.suptitle(f"native vs ART on the same examples ({report.linf_label})", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -147,5 +175,5 @@ def report_figures(report: RobustnessReport) -> dict[str, object]:
     if report.per_snr:
         figs["robustness_per_snr.png"] = plot_per_snr(report)
     if report.comparisons:
-        figs["robustness_timing.png"] = plot_timing(report)
+        figs["robustness_timing.png"] = plot_art_comparisons(report)
     return figs

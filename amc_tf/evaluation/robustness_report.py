@@ -28,6 +28,12 @@ class Curve:
         n_examples: Examples attacked.
         audit: Budget audit (:class:`~amc_tf.attacks.budgets.BudgetAudit` as a dict) per PNR.
         settings: The attack's settings.
+        gradients: Input-gradient evaluations of the whole curve (one forward+backward pass of one
+            example; 0 for controls and ART, which are not counted).
+        clean_accuracy: Clean accuracy of the ``n_examples`` examples this curve attacked.
+        attacked: Examples attacked at each PNR (survivors sweep: only the survivors; None = all).
+        cumulative: Survivors sweep: the accuracy after this attack *and every attack before it in
+            the cascade*, at this PNR and every smaller one (robust accuracy only, monotone).
     """
 
     attack: str
@@ -39,6 +45,10 @@ class Curve:
     n_examples: int
     audit: list[dict]
     settings: dict
+    gradients: int = 0
+    clean_accuracy: float | None = None
+    attacked: list[int] | None = None
+    cumulative: bool = False
 
     @property
     def total_seconds(self) -> float:
@@ -51,7 +61,12 @@ class Curve:
 
 @dataclass
 class Comparison:
-    """An ART baseline beside its native counterpart on the same examples and budgets."""
+    """An ART baseline beside its native counterpart on the same examples and budgets.
+
+    Both accuracy lists are measured on the same ``n_examples`` examples (the first of the
+    evaluated ones), whose clean accuracy is ``clean_accuracy``: when ART runs on a subset for
+    cost, the native curve is recomputed on that subset, so the pair is like for like.
+    """
 
     art: str
     native: str
@@ -61,6 +76,7 @@ class Comparison:
     native_accuracy: list[float]
     art_seconds: float
     native_seconds: float
+    clean_accuracy: float | None = None
 
     @property
     def speedup(self) -> float:
@@ -105,6 +121,12 @@ class RobustnessReport:
     config: dict = field(default_factory=dict)
     linf_convention: str = LinfConvention.ENERGY_MATCHED.value
     window: int = 0
+    sweep: str = "full"
+
+    @property
+    def gradients(self) -> int:
+        """Input-gradient evaluations of the native curves (the cost the sweep modes are compared on)."""
+        return int(sum(c.gradients for c in self.curves if c.library == "native"))
 
     @property
     def linf_label(self) -> str:
@@ -135,6 +157,7 @@ class RobustnessReport:
         for c, src in zip(out["comparisons"], self.comparisons):
             c["speedup"] = src.speedup
         out["audit_ok"] = self.audit_ok
+        out["gradients"] = self.gradients
         out["linf_label"] = self.linf_label
         out["linf_offset_db"] = self.linf_offset_db
         return out
@@ -149,6 +172,7 @@ class RobustnessReport:
             "clean_accuracy": self.clean_accuracy,
             "audit_ok": float(self.audit_ok),
             "seconds": self.seconds,
+            "gradients": float(self.gradients),
         }
         for c in self.curves:
             for pnr, acc in zip(c.pnr_db, c.accuracy):
