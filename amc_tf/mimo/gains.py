@@ -140,6 +140,7 @@ def monte_carlo(
     if realizations < 2:
         raise ConfigError(f"realizations must be >= 2 for a Monte-Carlo estimate, got {realizations}")
     s, n_cells, _, k, m = rows.shape
+    rows = _flush(rows)  # subnormal tails slow every dense product and solve below (~3x for M-MMSE)
     psi_rows = pilot_rows(rows, config)
     psi_inv = toeplitz.inverse(psi_rows)  # [S, j, k, M, M]
     factors = correlation_factors(rows)  # [S, j, l, k, M, M] complex64
