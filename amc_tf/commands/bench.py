@@ -14,6 +14,7 @@ from amc_tf.benchmarks import (
     mimo_attacks,
     mimo_stages,
     nettrim,
+    rejection,
     smoothing,
     sweep,
 )
@@ -28,3 +29,4 @@ app.command("mimo-attacks")(mimo_attacks.command)
 app.command("adversarial-training")(adversarial_training.command)
 app.command("smoothing")(smoothing.command)
 app.command("sweep")(sweep.command)
+app.command("rejection")(rejection.command)
