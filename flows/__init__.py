@@ -23,6 +23,7 @@ FLOWS: dict[str, str] = {
     "evaluate_robustness": "flows.evaluate_robustness:evaluate_robustness",
     "compress": "flows.compress:compress",
     "defend": "flows.defend:defend",
+    "hybrid": "flows.hybrid:hybrid",
     "mimo": "flows.mimo:mimo",
 }
 

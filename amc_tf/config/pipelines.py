@@ -17,10 +17,18 @@ from amc_tf.config.base import read_yaml, validate_config
 from amc_tf.config.classifier import EvaluateRobustnessConfig, TrainClassifierConfig
 from amc_tf.config.compress import CompressConfig
 from amc_tf.config.defend import DefendConfig
+from amc_tf.config.hybrid import HybridConfig
 from amc_tf.config.mimo import MimoPipelineConfig
 from amc_tf.errors import ConfigError
 
-PIPELINES = (TrainClassifierConfig, EvaluateRobustnessConfig, CompressConfig, DefendConfig, MimoPipelineConfig)
+PIPELINES = (
+    TrainClassifierConfig,
+    EvaluateRobustnessConfig,
+    CompressConfig,
+    DefendConfig,
+    HybridConfig,
+    MimoPipelineConfig,
+)
 #: Config class of each pipeline kind.
 KINDS: dict[str, type] = {cls.model_fields["kind"].default: cls for cls in PIPELINES}
 

@@ -91,15 +91,28 @@ class HybridOutcome:
         return [min(a, b) for a, b in zip(curve.adaptive_accuracy, curve.non_adaptive_accuracy)]
 
 
+def harden_one(kind: str, model: keras.Model, train: IQDataset, val: IQDataset, settings: HybridSettings, seed: int):
+    """One fine-tuning of ``model``: ``kind`` in ``cat``, ``ls_gna``, ``adversarial``. Returns ``(model, result)``."""
+    if kind == "cat":
+        say("hybrid", f"CAT fine-tuning on {len(train)} windows")
+        return cat_train(model, train, val, settings.cat, seed=seed)
+    if kind == "ls_gna":
+        say("hybrid", f"LS-GNA fine-tuning on {len(train)} windows")
+        return ls_gna_train(model, train, val, settings.ls_gna, seed=seed)
+    if kind == "adversarial":
+        say("hybrid", "PGD+FGSM adversarial training (the two-fold defence's classifier)")
+        result = adversarial_train(model, train, val, settings.adversarial, seed=seed)
+        return result.model, result
+    raise ValueError(f"unknown hardening {kind!r}; known: {list(HARDENINGS)}")
+
+
+#: The three fine-tunings, in order.
+HARDENINGS = ("cat", "ls_gna", "adversarial")
+
+
 def harden(model: keras.Model, train: IQDataset, val: IQDataset, settings: HybridSettings, seed: int) -> dict:
     """The three fine-tunings of ``model``: ``{"cat", "ls_gna", "adversarial"}`` → Keras models."""
-    say("hybrid", f"CAT fine-tuning on {len(train)} windows")
-    cat_model, _ = cat_train(model, train, val, settings.cat, seed=seed)
-    say("hybrid", "LS-GNA fine-tuning")
-    ls_model, _ = ls_gna_train(model, train, val, settings.ls_gna, seed=seed)
-    say("hybrid", "PGD+FGSM adversarial training (the two-fold defence's classifier)")
-    at_model = adversarial_train(model, train, val, settings.adversarial, seed=seed).model
-    return {"cat": cat_model, "ls_gna": ls_model, "adversarial": at_model}
+    return {kind: harden_one(kind, model, train, val, settings, seed)[0] for kind in HARDENINGS}
 
 
 def build_defences(models: dict, train: IQDataset, val: IQDataset, settings: HybridSettings, seed: int) -> dict:
@@ -112,6 +125,12 @@ def build_defences(models: dict, train: IQDataset, val: IQDataset, settings: Hyb
         "cat": NoRejection(models["cat"]),
         "ls_gna": NoRejection(models["ls_gna"]),
     }
+
+
+def evaluate_defence(defence: Any, name: str, test: IQDataset, settings: HybridSettings):
+    """The rejection curve of one defence on ``test`` over ``settings.pnr_db`` (adaptive and not)."""
+    say("hybrid", f"attacking {name} over {len(settings.pnr_db)} PNR points ({len(test)} windows)")
+    return evaluate_rejector(defence, test.x, test.y, test.snr, list(settings.pnr_db), settings.attack, name)
 
 
 def hybrid_evaluation(
@@ -135,10 +154,5 @@ def hybrid_evaluation(
     settings = settings or HybridSettings()
     models = harden(model, train, val, settings, seed)
     defences = build_defences(models, train, val, settings, seed)
-    curves = []
-    for name in DEFENCES:
-        say("hybrid", f"attacking {name} over {len(settings.pnr_db)} PNR points ({len(test)} windows)")
-        curves.append(
-            evaluate_rejector(defences[name], test.x, test.y, test.snr, list(settings.pnr_db), settings.attack, name)
-        )
+    curves = [evaluate_defence(defences[name], name, test, settings) for name in DEFENCES]
     return HybridOutcome(RejectionReport(curves), defences, models)
