@@ -25,6 +25,7 @@ FLOWS: dict[str, str] = {
     "defend": "flows.defend:defend",
     "hybrid": "flows.hybrid:hybrid",
     "mimo": "flows.mimo:mimo",
+    "pipeline": "flows.pipeline:pipeline",
 }
 
 

@@ -5,6 +5,8 @@ typed result. Tasks pass ``.keras`` paths under ``output_dir/<parent run id>/``.
 
 from __future__ import annotations
 
+import dataclasses
+
 from prefect import flow, task
 
 from amc_tf.classifier import cached, compression, stages
@@ -91,32 +93,56 @@ def evaluate_task(
         return comparison
 
 
+@dataclasses.dataclass(frozen=True)
+class CompressStages:
+    """What the compress stages produced (the ``pipeline`` flow continues from it)."""
+
+    data: DataResult
+    models: dict[str, str]
+    distilled: TrainedModel
+    trimmed: NetTrimmed | None
+    table: SizeTable | None
+    comparison: ModelComparison
+
+    def headline(self) -> dict[str, float]:
+        """Clean accuracy of every model and f_P's gzip size over f_S's."""
+        out = {f"{role}_accuracy": r["accuracy"] for role, r in self.comparison.summary().items()}
+        if self.table is not None and self.table.gzip_ratio_fP_over_fS is not None:
+            out["gzip_ratio_fP_over_fS"] = self.table.gzip_ratio_fP_over_fS
+        return out
+
+    def details(self) -> dict:
+        return {
+            "accuracy": self.comparison.summary(),
+            "nettrim": self.trimmed and self.trimmed.report,
+            "size_table": self.table and self.table.to_json(),
+        }
+
+
+def compress_stages(config: CompressConfig, pid: str, out: str) -> CompressStages:
+    """data → teacher and f_S → distil → Net-Trim → TF-MOT → export → evaluate, as child runs of ``pid``."""
+    data = data_task(config, pid)
+    runs.set_tags({"data_fingerprint": data.fingerprint})
+    teacher = train_task(config, data, "teacher", pid, out)
+    models = {"teacher": teacher.path, "f_S": train_task(config, data, "f_S", pid, out).path}
+    distilled = distill_task(config, data, teacher, pid, out)
+    models["f_D"] = distilled.path
+    trimmed = nettrim_task(config, data, distilled, pid, out) if config.nettrim is not None else None
+    if trimmed is not None:
+        models["f_P"] = trimmed.model.path
+    if config.tfmot is not None:
+        target = compression.tfmot_target(config.tfmot, trimmed.report["sparsity"] if trimmed else None)
+        models["f_T"] = tfmot_task(config, data, distilled, target, pid, out).path
+    table = export_task(config, data, models, pid, out) if config.export is not None else None
+    comparison = evaluate_task(config, data, models, pid, out)
+    return CompressStages(data, models, distilled, trimmed, table, comparison)
+
+
 @flow(name="compress", log_prints=True)
 def compress(config: CompressConfig) -> PipelineResult:
     """Run the compression pipeline for ``config``; return the parent run, size table and accuracies."""
     with runs.flow_run(config) as run:
-        pid, out = run.run_id, str(run.output_dir)
-        data = data_task(config, pid)
-        runs.set_tags({"data_fingerprint": data.fingerprint})
-        teacher = train_task(config, data, "teacher", pid, out)
-        models = {"teacher": teacher.path, "f_S": train_task(config, data, "f_S", pid, out).path}
-        distilled = distill_task(config, data, teacher, pid, out)
-        models["f_D"] = distilled.path
-        trimmed = nettrim_task(config, data, distilled, pid, out) if config.nettrim is not None else None
-        if trimmed is not None:
-            models["f_P"] = trimmed.model.path
-        if config.tfmot is not None:
-            target = compression.tfmot_target(config.tfmot, trimmed.report["sparsity"] if trimmed else None)
-            models["f_T"] = tfmot_task(config, data, distilled, target, pid, out).path
-        table = export_task(config, data, models, pid, out) if config.export is not None else None
-        comparison = evaluate_task(config, data, models, pid, out)
-        headline = {f"{role}_accuracy": r["accuracy"] for role, r in comparison.summary().items()}
-        if table is not None and table.gzip_ratio_fP_over_fS is not None:
-            headline["gzip_ratio_fP_over_fS"] = table.gzip_ratio_fP_over_fS
+        done = compress_stages(config, run.run_id, str(run.output_dir))
+        headline = done.headline()
         runs.log_metrics(headline)
-    details = {
-        "accuracy": comparison.summary(),
-        "nettrim": trimmed and trimmed.report,
-        "size_table": table and table.to_json(),
-    }
-    return run.result(config.kind, headline, outputs=models, details=details)
+    return run.result(config.kind, headline, outputs=done.models, details=done.details())

@@ -9,6 +9,9 @@ tasks, and the logging of its typed result. Tasks pass ``.keras`` paths under
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 from prefect import flow, task
 
 from amc_tf.classifier import cached, stages
@@ -135,6 +138,62 @@ def report_task(config: DefendConfig, reports: dict, methods: dict, pid: str, ou
         return table
 
 
+@dataclasses.dataclass(frozen=True)
+class DefendStages:
+    """What the defence stages produced (models, reports, the paper table)."""
+
+    paths: dict[str, str]
+    defended: dict[str, DefendedModel]
+    reports: dict[str, RobustnessReport]
+    methods: dict[str, RobustnessReport]
+    certified: dict[str, dict] | None
+    table: DefendTable
+
+    def headline(self) -> dict[str, float]:
+        """The table's numbers (not its per-direction flags) and f_P's sparsity before/after AT."""
+        out = {k: v for k, v in self.table.metrics().items() if not k.startswith("direction_")}
+        out.update(
+            {f"{role}_sparsity_{k}": v for role in ("f_P", "f_P_adv") for k, v in _sparsity(self.defended, role)}
+        )
+        return out
+
+    def details(self, config: DefendConfig) -> dict:
+        return {
+            "table": self.table.to_json(),
+            "adversarial": {role: record.to_json() for role, record in self.defended.items()},
+            "worst_case": {role: dict(zip(r.pnr_db, r.worst_case)) for role, r in self.reports.items()},
+            "methods": {name: r.curve(config.report.pgd_attack).accuracy for name, r in self.methods.items()},
+            "certified": self.certified,
+        }
+
+    def outputs(self) -> dict[str, str]:
+        return {**self.paths, **{f"{role}_uri": record.uri for role, record in self.defended.items()}}
+
+
+def defend_stages(
+    config: DefendConfig,
+    data: DataResult,
+    sources: dict[str, str],
+    pid: str,
+    out: str,
+    attacks_of: Callable[[str], list[str] | None] = lambda role: None,
+) -> DefendStages:
+    """Adversarial training of the ``sources`` → robustness of the six (``attacks_of(role)``:
+    only those attacks, None = the whole ``robustness`` section) → Fig. 4 → certification → table."""
+    defended = {f"{role}_adv": adversarial_task(config, data, role, sources[role], pid, out) for role in SOURCES}
+    paths = {**sources, **{role: record.path for role, record in defended.items()}}
+    reports = {role: robustness_task(config, data, role, paths[role], pid, out, attacks_of(role)) for role in ROLES}
+    methods = {}
+    for method in config.methods or []:
+        record = adversarial_task(config, data, "f_S", paths["f_S"], pid, out, method)
+        pgd = [config.report.pgd_attack]
+        methods[method.name] = robustness_task(config, data, record.role, record.path, pid, out, pgd)
+    certified = certify_task(config, data, paths, reports, pid, out) if config.certify is not None else None
+    table = report_task(config, reports, methods, pid, out)
+    runs.log_text(table.markdown, "defend_table.md")
+    return DefendStages(paths, defended, reports, methods, certified, table)
+
+
 @flow(name="defend", log_prints=True)
 def defend(config: DefendConfig) -> PipelineResult:
     """Run the defence pipeline for ``config``; return the parent run, the table and the models."""
@@ -146,31 +205,10 @@ def defend(config: DefendConfig) -> PipelineResult:
             data = data_task(config, pid)
             paths = {role: source_task(config, role, pid, out) for role in SOURCES}
         runs.set_tags({"data_fingerprint": data.fingerprint})
-        defended = {f"{role}_adv": adversarial_task(config, data, role, paths[role], pid, out) for role in SOURCES}
-        paths.update({role: record.path for role, record in defended.items()})
-        reports = {role: robustness_task(config, data, role, paths[role], pid, out) for role in ROLES}
-        methods = {}
-        for method in config.methods or []:
-            record = adversarial_task(config, data, "f_S", paths["f_S"], pid, out, method)
-            pgd = [config.report.pgd_attack]
-            methods[method.name] = robustness_task(config, data, record.role, record.path, pid, out, pgd)
-        certified = certify_task(config, data, paths, reports, pid, out) if config.certify is not None else None
-        table = report_task(config, reports, methods, pid, out)
-        runs.log_text(table.markdown, "defend_table.md")
-        headline = {k: v for k, v in table.metrics().items() if not k.startswith("direction_")}
-        headline.update(
-            {f"{role}_sparsity_{k}": v for role in ("f_P", "f_P_adv") for k, v in _sparsity(defended, role)}
-        )
+        done = defend_stages(config, data, paths, pid, out)
+        headline = done.headline()
         runs.log_metrics(headline)
-    details = {
-        "table": table.to_json(),
-        "adversarial": {role: record.to_json() for role, record in defended.items()},
-        "worst_case": {role: dict(zip(r.pnr_db, r.worst_case)) for role, r in reports.items()},
-        "methods": {name: r.curve(config.report.pgd_attack).accuracy for name, r in methods.items()},
-        "certified": certified,
-    }
-    outputs = {**paths, **{f"{role}_uri": record.uri for role, record in defended.items()}}
-    return run.result(config.kind, headline, outputs=outputs, details=details)
+    return run.result(config.kind, headline, outputs=done.outputs(), details=done.details(config))
 
 
 def _sparsity(defended: dict[str, DefendedModel], role: str):

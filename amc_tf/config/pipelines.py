@@ -14,6 +14,7 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from amc_tf.config.base import read_yaml, validate_config
+from amc_tf.config.chain import ChainConfig
 from amc_tf.config.classifier import EvaluateRobustnessConfig, TrainClassifierConfig
 from amc_tf.config.compress import CompressConfig
 from amc_tf.config.defend import DefendConfig
@@ -28,6 +29,7 @@ PIPELINES = (
     DefendConfig,
     HybridConfig,
     MimoPipelineConfig,
+    ChainConfig,
 )
 #: Config class of each pipeline kind.
 KINDS: dict[str, type] = {cls.model_fields["kind"].default: cls for cls in PIPELINES}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-EPOCHS = 30
+EPOCHS = 10
 
 
 def _write_config(tmp_path: Path, store: str) -> Path:
