@@ -25,6 +25,7 @@ because ART has no attack through an RBF-SVM on network features or through a de
 
 from __future__ import annotations
 
+import abc
 from typing import Any, Protocol
 
 import numpy as np
@@ -63,7 +64,7 @@ class DetectorDefence(Protocol):
     def predict_with_rejection(self, x: np.ndarray) -> np.ndarray: ...
 
 
-class _AdaptivePGD:
+class _AdaptivePGD(abc.ABC):
     """Shared loop: validated inputs, per-example radius, step, freeze on escape or stall."""
 
     name = "adaptive"
@@ -80,9 +81,9 @@ class _AdaptivePGD:
         self.norm = Norm(self.config.norm)
         self._step = tf.function(self._step_impl, reduce_retracing=True, autograph=False)
 
+    @abc.abstractmethod
     def objective(self, x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         """Per-example objective ``[N]`` to minimise; ``< 0`` = escaped."""
-        raise NotImplementedError
 
     def _step_impl(self, x0, x_adv, y, eps, alpha):
         with tf.GradientTape(watch_accessed_variables=False) as tape:
