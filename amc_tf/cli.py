@@ -15,7 +15,7 @@ import sys
 import typer
 
 import amc_tf  # noqa: F401  (runtime first: Keras flavour, D1)
-from amc_tf.commands import bench, data, mimo, pipelines, report
+from amc_tf.commands import bench, data, mimo, models, nightly, pipelines, report
 from amc_tf.errors import AmcError
 
 app = typer.Typer(
@@ -26,6 +26,8 @@ app.add_typer(data.app, name="data")
 app.add_typer(mimo.app, name="mimo")
 app.add_typer(bench.app, name="bench")
 app.add_typer(report.app, name="report")
+app.add_typer(nightly.app, name="nightly")
+app.add_typer(models.app, name="models")
 
 
 #: Environment variable with TensorFlow's C++ log level for CLI runs (default 3: errors hidden

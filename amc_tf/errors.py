@@ -38,3 +38,8 @@ class CheckFailed(AmcError):
     """A run finished but one of its own checks failed (e.g. a perturbation over its budget)."""
 
     exit_code = 3
+
+
+class RegressionFailed(CheckFailed):
+    """The nightly robustness regression found a model less robust than its baseline, or our
+    attacks weaker than last night's or than ART's (the message names each finding)."""

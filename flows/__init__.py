@@ -26,6 +26,7 @@ FLOWS: dict[str, str] = {
     "hybrid": "flows.hybrid:hybrid",
     "mimo": "flows.mimo:mimo",
     "pipeline": "flows.pipeline:pipeline",
+    "nightly": "flows.nightly:nightly",
 }
 
 

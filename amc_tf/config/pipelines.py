@@ -20,6 +20,7 @@ from amc_tf.config.compress import CompressConfig
 from amc_tf.config.defend import DefendConfig
 from amc_tf.config.hybrid import HybridConfig
 from amc_tf.config.mimo import MimoPipelineConfig
+from amc_tf.config.nightly import NightlyConfig
 from amc_tf.errors import ConfigError
 
 PIPELINES = (
@@ -30,6 +31,7 @@ PIPELINES = (
     HybridConfig,
     MimoPipelineConfig,
     ChainConfig,
+    NightlyConfig,
 )
 #: Config class of each pipeline kind.
 KINDS: dict[str, type] = {cls.model_fields["kind"].default: cls for cls in PIPELINES}
