@@ -75,6 +75,14 @@ def model_task(
     return verdict
 
 
+def _headline(verdict: Verdict) -> str:
+    """One model's failure in a line: how many findings, and the largest one at a PNR."""
+    at_pnr = [f for f in verdict.findings if f.pnr_db is not None] or verdict.findings
+    worst = max(at_pnr, key=lambda f: abs(f.tonight - f.reference))
+    t = verdict.tonight
+    return f"{t.model} v{t.version}: {len(verdict.findings)} findings, the largest {worst.sentence()}"
+
+
 def _promote(config: NightlyConfig, verdicts: list[Verdict], client) -> dict[str, str]:
     """Promote each passing candidate; returns model → what the registry did."""
     moves = {}
@@ -83,6 +91,9 @@ def _promote(config: NightlyConfig, verdicts: list[Verdict], client) -> dict[str
     for v in verdicts:
         if v.passed:
             move = registry.promote(v.tonight.model, v.tonight.version, client)
+            if move.before == move.after:
+                say("nightly", f"{v.tonight.model} v{v.tonight.version} is already the champion")
+                continue
             moves[v.tonight.model] = move.describe()
             client.set_tag(v.run_id, "promoted", f"champion=v{v.tonight.version}")
             say("nightly", f"promoted {move.describe()}")
@@ -114,8 +125,7 @@ def nightly(config: NightlyConfig) -> PipelineResult:
         runs.log_metrics({"models_passed": float(len(verdicts) - len(failed)), "models_failed": float(len(failed))})
         runs.set_tags({"regression": baselines.FAILED if failed else baselines.PASSED})
         if failed:
-            lines = [f"{v.tonight.model} v{v.tonight.version}: {f.sentence()}" for v in failed for f in v.findings]
-            shown = "; ".join(lines[:6]) + (f"; and {len(lines) - 6} more" if len(lines) > 6 else "")
+            shown = "; ".join(_headline(v) for v in failed)
             report = Path(run.output_dir) / "nightly_report.md"
             raise RegressionFailed(f"nightly regression in run {run.run_id}: {shown} (report: {report})")
     headline = {"models_passed": float(len(verdicts)), "models_failed": 0.0}

@@ -5,7 +5,6 @@ training from the stage cache."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -42,11 +41,11 @@ def _write_config(tmp_path: Path, store: str) -> Path:
     return path
 
 
-def _run(config: Path, log: Path) -> subprocess.Popen:
+def _run(config: Path, log: Path, env: dict[str, str]) -> subprocess.Popen:
     """``amc-tf run config`` with its output in ``log`` (a file, not a pipe nobody reads while
-    the test polls)."""
+    the test polls), against the session's Prefect test server."""
     cmd = [str(Path(sys.executable).with_name("amc-tf")), "run", str(config)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**env, "PYTHONUNBUFFERED": "1"}
     with open(log, "w") as fh:
         return subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env)
 
@@ -62,12 +61,12 @@ def _checkpoints(out: Path) -> list[Path]:
     return sorted(out.glob("stage-cache/train-model-*.ckpt/epoch-*/state.json"))
 
 
-def test_killed_training_resumes_from_its_checkpoint(tmp_path, mlflow_store):
+def test_killed_training_resumes_from_its_checkpoint(tmp_path, mlflow_store, prefect_env):
     from mlflow import MlflowClient
 
     config = _write_config(tmp_path, mlflow_store)
     out = tmp_path / "out"
-    victim = _run(config, tmp_path / "victim.log")
+    victim = _run(config, tmp_path / "victim.log", prefect_env)
     deadline = time.monotonic() + 400
     while not any(int(p.parent.name.split("-")[1]) >= 3 for p in _checkpoints(out)):
         assert victim.poll() is None, (tmp_path / "victim.log").read_text()[-3000:]
@@ -78,7 +77,7 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, mlflow_store):
     killed_at = json.loads(_checkpoints(out)[-1].read_text())["epoch"]
     assert 3 <= killed_at < EPOCHS
 
-    stderr = _finish(_run(config, tmp_path / "rerun.log"), tmp_path / "rerun.log")
+    stderr = _finish(_run(config, tmp_path / "rerun.log", prefect_env), tmp_path / "rerun.log")
     assert f"resuming from the checkpoint of epoch {killed_at}" in stderr
     assert not list(out.glob("stage-cache/*.ckpt"))  # the finished training's checkpoints are gone
 
@@ -97,5 +96,5 @@ def test_killed_training_resumes_from_its_checkpoint(tmp_path, mlflow_store):
     history = client.get_metric_history(train.info.run_id, "loss")
     assert len(history) == EPOCHS
 
-    stderr = _finish(_run(config, tmp_path / "third.log"), tmp_path / "third.log")
+    stderr = _finish(_run(config, tmp_path / "third.log", prefect_env), tmp_path / "third.log")
     assert "reused from the stage cache" in stderr and "resuming" not in stderr

@@ -8,7 +8,6 @@ server, completes."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -80,20 +79,8 @@ def _latest_parent(client, experiment: str):
     return next(r for r in runs if "mlflow.parentRunId" not in r.data.tags)
 
 
-def _env(mlflow_store: str) -> dict:
-    from prefect.settings import PREFECT_API_URL
-
-    url = PREFECT_API_URL.value()
-    return {
-        **os.environ,
-        "MLFLOW_TRACKING_URI": mlflow_store,
-        "PREFECT_API_URL": url,
-        "PREFECT_RUNNER_POLL_FREQUENCY": "1",
-    }
-
-
 def test_unchanged_passes_and_a_planted_regression_fails(
-    prefect_harness, mlflow_store, tmp_path, tiny, tiny_compress_sections
+    prefect_env, mlflow_store, tmp_path, tiny, tiny_compress_sections
 ):
     from mlflow import MlflowClient
 
@@ -125,7 +112,7 @@ def test_unchanged_passes_and_a_planted_regression_fails(
         [str(Path(sys.executable).with_name("amc-tf")), "nightly", "run", "--config", str(path)],
         capture_output=True,
         text=True,
-        env=_env(mlflow_store),
+        env={**prefect_env, "MLFLOW_TRACKING_URI": mlflow_store},
         timeout=600,
     )
     assert done.returncode == 3, done.stderr[-3000:]
@@ -144,7 +131,7 @@ def test_unchanged_passes_and_a_planted_regression_fails(
 
 
 def test_served_deployment_runs_through_the_prefect_api(
-    prefect_harness, mlflow_store, tmp_path, tiny, tiny_compress_sections
+    prefect_env, mlflow_store, tmp_path, tiny, tiny_compress_sections
 ):
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
@@ -158,7 +145,7 @@ def test_served_deployment_runs_through_the_prefect_api(
         [str(Path(sys.executable).with_name("amc-tf")), "nightly", "serve", "--config", str(path)],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env=_env(mlflow_store),
+        env={**prefect_env, "MLFLOW_TRACKING_URI": mlflow_store},
     )
     try:
         deployment = None
