@@ -161,7 +161,8 @@ class DetectorAwarePGD(_AdaptivePGD):
     While the classifier is right, the step descends its margin ``z_y - max_{j != y} z_j``
     (logits); once fooled, it descends the detector's error while that is at or above the
     threshold; the objective is the active term, minus a constant so that escape (fooled and
-    accepted) is ``< 0``. Same arguments as :class:`RejectionPGD` (``defence``: a
+    accepted) is ``< 0``. With ``config.detector_objective = "joint"`` both terms act at once
+    (:class:`~amc_tf.attacks.adaptive_settings.AdaptiveAttackConfig`). Same arguments as :class:`RejectionPGD` (``defence``: a
     :class:`DetectorDefence`).
     """
 
@@ -173,6 +174,10 @@ class DetectorAwarePGD(_AdaptivePGD):
         margin = tf.reduce_sum(logits * onehot, axis=1) - tf.reduce_max(logits - 1e9 * onehot, axis=1)
         excess = tf.cast(self.defence.tf_reconstruction_error(x), logits.dtype) - float(self.defence.threshold)
         fooled = margin < 0
+        escaped = fooled & (excess < 0)
+        if self.config.detector_objective == "joint":
+            joint = tf.nn.relu(margin) + self.config.detector_weight * tf.nn.relu(excess)
+            return tf.where(escaped, -tf.ones_like(excess), joint)
         # Fooled and accepted: escaped (-1); fooled: the detector term (>= 0); else the margin + 1 (> 0 side).
         return tf.where(fooled, tf.where(excess < 0, -tf.ones_like(excess), excess), margin + 1.0)
 

@@ -66,15 +66,22 @@ def test_adaptive_attack_breaks_neural_rejection_at_least_as_well_as_its_twin(wo
     assert acc_a <= acc_n and acc_a < clean - 0.2
 
 
-def test_detector_aware_attack_evades_the_autoencoder_more_than_plain_pgd(world):
+@pytest.mark.parametrize("objective", ["alternate", "joint"])
+def test_detector_aware_attack_evades_the_autoencoder_more_than_plain_pgd(world, objective):
     _, ae, test = world
     budget = Budget.pnr(-10.0)
-    x_a = DetectorAwarePGD(ae, budget=budget, config=CFG).generate(test.x, test.y, snr=test.snr)
-    x_n = non_adaptive_attack(ae.classifier, budget, CFG).generate(test.x, test.y, snr=test.snr)
+    cfg = CFG.model_copy(update={"detector_objective": objective})
+    attack = DetectorAwarePGD(ae, budget=budget, config=cfg)
+    x_a = attack.generate(test.x, test.y, snr=test.snr)
+    x_n = non_adaptive_attack(ae.classifier, budget, cfg).generate(test.x, test.y, snr=test.snr)
     assert measured_pnr_db(test.x, x_a, test.snr).max() <= -10.0 + 1e-3
-    acc_a = defended_accuracy(ae.predict_with_rejection(x_a), test.y, clean=False)
+    pred = ae.predict_with_rejection(x_a)
+    acc_a = defended_accuracy(pred, test.y, clean=False)
     acc_n = defended_accuracy(ae.predict_with_rejection(x_n), test.y, clean=False)
     assert acc_a <= acc_n
+    psi = attack.objective(tf.constant(x_a), tf.constant(test.y)).numpy()
+    escaped = (pred != test.y) & (pred != REJECT)
+    assert np.array_equal(psi < 0, escaped) and escaped.sum() > 0  # negative exactly on escapes
 
 
 def test_evaluate_rejector_reports_both_attacks_with_an_audit(world, tmp_path):
