@@ -16,7 +16,7 @@ app = typer.Typer()
 
 def _report(result) -> None:
     """Print a flow's result summary, its MLflow run and the ``mlflow ui`` command that shows it."""
-    from amc_tf.tracking.store import ui_command
+    from amc_tf.tracking.store import run_url, ui_command
 
     summary = {k: v for k, v in result.to_json().items() if k != "details"}
     typer.echo(json.dumps(summary, indent=2, default=str))
@@ -24,6 +24,11 @@ def _report(result) -> None:
     typer.echo(f"MLflow run id: {result.run_id}  (experiment '{result.experiment}')")
     typer.echo("See it with:")
     typer.echo(f"  {ui_command(result.tracking_uri)}")
+    import mlflow
+
+    experiment = mlflow.get_experiment_by_name(result.experiment)
+    if experiment is not None:
+        typer.echo(f"  then open {run_url(experiment.experiment_id, result.run_id)}")
     if result.headline.get("audit_ok") == 0.0:
         raise CheckFailed(
             f"budget audit failed in run {result.run_id}: a perturbation is over its budget or not finite "

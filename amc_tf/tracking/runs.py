@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -61,6 +62,21 @@ def _clean_param(value: Any) -> str:
     return text[:6000]
 
 
+def describe(config: Any) -> str:
+    """The run description MLflow's UI shows: what the flow does (its config class's summary line)
+    and the config's name, seed and code version."""
+    doc = (type(config).__doc__ or "").strip().split("\n\n")[0]
+    if "(module docstring)" in doc:  # the config's module says what the flow does
+        doc = (sys.modules[type(config).__module__].__doc__ or doc).strip().split("\n\n")[0]
+    summary = re.sub(r"\s*\(issue \d+[^)]*\)", "", " ".join(doc.split()).replace("``", "`"))
+    kind = getattr(config, "kind", "run")
+    seed = getattr(config, "seed", None)
+    return (
+        f"**{kind}** run `{getattr(config, 'name', kind)}` (seed {seed}, amc-tf {amc_tf.__version__}). {summary} "
+        "Child runs hold each stage's metrics, reports and figures; params are the full config."
+    )
+
+
 @contextlib.contextmanager
 def parent_run(
     experiment: str,
@@ -94,6 +110,7 @@ def parent_run(
         all_tags["prefect_flow_run_id"] = fid
     if data_fingerprint:
         all_tags["data_fingerprint"] = data_fingerprint
+    all_tags["mlflow.note.content"] = describe(config)
     all_tags.update(owner_tags())
     all_tags.update(tags or {})
     active = retry_locked(mlflow.start_run)(experiment_id=exp_id, run_name=run_name, tags=all_tags)

@@ -116,16 +116,24 @@ def artifact_root(uri: str) -> str | None:
     return (Path(match.group(1)).resolve().parent / "artifacts").as_uri()
 
 
+#: Tags of every experiment the project creates: MLflow's UI opens an experiment of kind
+#: ``custom_model_development`` in its model-training view (runs, metrics, artifacts), not the
+#: GenAI view it may otherwise infer.
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
+
+
 @retry_locked
 def ensure_experiment(name: str) -> str:
-    """Return the id of experiment ``name``, creating it (artifacts beside the sqlite store); a
-    concurrent run that created it first is fine."""
+    """Return the id of experiment ``name``, creating it (artifacts beside the sqlite store, tagged
+    :data:`EXPERIMENT_TAGS`); a concurrent run that created it first is fine."""
     mlflow = _mlflow()
     exp = mlflow.get_experiment_by_name(name)
     if exp is not None:
         return exp.experiment_id
     try:
-        return mlflow.create_experiment(name, artifact_location=artifact_root(mlflow.get_tracking_uri()))
+        return mlflow.create_experiment(
+            name, artifact_location=artifact_root(mlflow.get_tracking_uri()), tags=EXPERIMENT_TAGS
+        )
     except Exception:  # MlflowException RESOURCE_ALREADY_EXISTS, or the UNIQUE constraint
         exp = mlflow.get_experiment_by_name(name)
         if exp is None:
@@ -147,3 +155,8 @@ def ui_command(uri: str) -> str:
         f"MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false {mlflow_bin} ui --backend-store-uri {uri} "
         "--host 127.0.0.1 --port 5000 --workers 1"
     )
+
+
+def run_url(experiment_id: str, run_id: str, port: int = 5000) -> str:
+    """The run's page in the UI that :func:`ui_command` starts, in MLflow's model-training view."""
+    return f"http://127.0.0.1:{port}/#/experiments/{experiment_id}/runs/{run_id}?workflowType=machine_learning"

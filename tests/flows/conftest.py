@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture()
+@pytest.fixture(scope="session")
 def tiny_compress_sections() -> Callable[..., dict]:
     """The smallest data → teacher → students → Net-Trim sections of a compress config (4 classes,
     2 SNRs, 16 windows per key of 32 samples): ``sections(tmp_path, student_epochs=1)``."""

@@ -57,13 +57,14 @@ def _register(tiny, cfg: NightlyConfig, *, wrong_labels: bool = False) -> int:
 
     from amc_tf.classifier import stages
     from amc_tf.tracking.models import log_keras_model, register_model
+    from amc_tf.tracking.store import ensure_experiment
 
     data = stages.load_data(cfg.data, progress=False)
     train = stages.splits(cfg.data, data.path, cfg.seed)["train"]
     if wrong_labels:
         train = type(train)(train.x, (train.y + 1) % len(train.classes), train.snr, train.classes, {})
     model = tiny.train_tiny_model(train, epochs=12)
-    with mlflow.start_run(run_name="source"):
+    with mlflow.start_run(experiment_id=ensure_experiment("sources"), run_name="source"):
         uri = log_keras_model(model, "model")
     return register_model(uri, MODEL, alias="candidate")
 

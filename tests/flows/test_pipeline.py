@@ -5,8 +5,13 @@ parent, ART's twins only on ``art_models``, the claims report from the run's own
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -55,14 +60,25 @@ def _tiny(sections, tmp_path, **extra) -> dict:
     }
 
 
-def test_pipeline_flow_end_to_end(prefect_harness, mlflow_store, tmp_path, tiny_compress_sections):
+@pytest.fixture(scope="module")
+def finished(prefect_harness, tmp_path_factory, tiny_compress_sections):
+    """One finished tiny pipeline run in its own store: (result, its folder, the store URI)."""
+    from amc_tf.tracking.store import configure
+    from flows.pipeline import pipeline
+
+    tmp_path = tmp_path_factory.mktemp("pipeline")
+    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_URI", uri)
+        configure(uri)
+        yield pipeline(validate_config(ChainConfig, _tiny(tiny_compress_sections, tmp_path))), tmp_path, uri
+
+
+def test_pipeline_flow_end_to_end(finished):
     import mlflow
     from mlflow import MlflowClient
 
-    from flows.pipeline import pipeline
-
-    cfg = validate_config(ChainConfig, _tiny(tiny_compress_sections, tmp_path))
-    result = pipeline(cfg)
+    result, tmp_path, mlflow_store = finished
     client = MlflowClient()
     exp = mlflow.get_experiment_by_name("pipeline-test").experiment_id
     children = {
@@ -115,6 +131,93 @@ def test_pipeline_flow_end_to_end(prefect_harness, mlflow_store, tmp_path, tiny_
     assert regenerated.splitlines()[2] == md.splitlines()[2]  # same summary line
     report_runs = client.search_runs([mlflow.get_experiment_by_name("claims").experiment_id])
     assert report_runs[0].data.params["source_pipeline"] == result.run_id
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+#: Flags for Chromium on a machine with no network but loopback (no background connections).
+CHROMIUM = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=20000",
+]
+
+
+def test_mlflow_ui_renders_the_run_with_its_metrics_and_artifacts(finished, tmp_path):
+    """``mlflow ui`` on loopback over the store of a finished pipeline run, the run page opened in
+    headless Chromium: the description, metrics and artifact list render; the screenshot is
+    logged in the run."""
+    from mlflow import MlflowClient
+
+    from amc_tf.tracking.store import run_url
+
+    browser = shutil.which("chromium")
+    if browser is None:
+        pytest.skip("no chromium on this machine (scripts/test.sh installs Debian's package when it can)")
+    result, _, uri = finished
+    client = MlflowClient(tracking_uri=uri)
+    run = client.get_run(result.run_id)
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # the model-training view
+    assert run.data.tags["mlflow.note.content"].startswith("**pipeline** run `pipeline_test`")
+    port = _free_port()
+    ui = subprocess.Popen(
+        [str(Path(sys.executable).with_name("mlflow")), "ui", "--backend-store-uri", uri]
+        + ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    page = run_url(experiment.experiment_id, result.run_id, port).split("?")[0]
+    view = "?workflowType=machine_learning"
+    profile = ["--user-data-dir=" + str(tmp_path / "profile")]
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert ui.poll() is None and time.monotonic() < deadline, "mlflow ui did not start"
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        overview = subprocess.run(
+            [browser, *CHROMIUM, *profile, "--dump-dom", page + view], capture_output=True, text=True, timeout=180
+        ).stdout
+        artifacts = subprocess.run(
+            [browser, *CHROMIUM, *profile, "--dump-dom", f"{page}/artifacts{view}"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        ).stdout
+        shot = tmp_path / "mlflow_ui_run.png"
+        subprocess.run(
+            [browser, *CHROMIUM, *profile, "--window-size=1400,1000", f"--screenshot={shot}", page + view],
+            capture_output=True,
+            timeout=180,
+        )
+    finally:
+        ui.terminate()
+        ui.wait(timeout=60)
+    assert "Evaluation runs" not in overview  # the model-training view's sidebar, not the GenAI one
+    assert "pipeline_test" in overview and "Config of the" in overview  # name and description
+    assert {"clean_f_S", "claims_measured"} <= {m for m in run.data.metrics if m in overview}
+    listed = {a.path for a in client.list_artifacts(result.run_id)}
+    assert {"claims.md", "defend_table.md"} <= listed
+    assert all(name in artifacts for name in listed)  # the artifact list renders every file
+    assert shot.stat().st_size > 20_000
+    client.log_artifact(result.run_id, str(shot), "ui")
+    assert "ui/mlflow_ui_run.png" in {a.path for a in client.list_artifacts(result.run_id, "ui")}
 
 
 def test_pipeline_needs_its_compress_section(tmp_path, tiny_compress_sections):

@@ -15,8 +15,9 @@ def three_versions(mlflow_store, tiny_model):
     import mlflow
 
     from amc_tf.tracking.models import log_keras_model, register_model
+    from amc_tf.tracking.store import ensure_experiment
 
-    with mlflow.start_run(run_name="source"):
+    with mlflow.start_run(experiment_id=ensure_experiment("sources"), run_name="source"):
         uri = log_keras_model(tiny_model, "model")
     for _ in range(3):
         register_model(uri, "ladder", alias="candidate")
