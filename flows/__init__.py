@@ -43,7 +43,11 @@ def flow_for(kind: str) -> Any:
 
 def run_pipeline(config: Any) -> Any:
     """Run the flow of a validated pipeline config; returns its :class:`~amc_tf.results.PipelineResult`."""
-    return flow_for(config.kind)(config)
+    flow = flow_for(config.kind)
+    scale_out = getattr(config, "scale_out", None)
+    if scale_out is not None:  # the flow's parallel tasks run where the config says
+        flow = flow.with_options(task_runner=scale_out.task_runner_object())
+    return flow(config)
 
 
 def run_config_file(path: str | Path, overrides: list[str] | None = None) -> Any:

@@ -19,6 +19,7 @@ import json
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from amc_tf.classifier import stages
 from amc_tf.classifier.results import DataResult
@@ -37,11 +38,21 @@ CONFIG = NightlyConfig
 
 @task(name="nightly-model")
 def model_task(
-    config: NightlyConfig, name: str, version: int, data: DataResult, parent_run_id: str, experiment_id: str
+    config: NightlyConfig,
+    name: str,
+    version: int,
+    data: DataResult,
+    parent_run_id: str,
+    experiment_id: str,
+    tracking_uri: str,
 ) -> Verdict:
-    """Run the suite on ``name`` v``version``; compare; log the child run with its verdict."""
+    """Run the suite on ``name`` v``version``; compare; log the child run with its verdict. On a
+    Dask worker it points MLflow at the parent's store first."""
     from mlflow import MlflowClient
 
+    from amc_tf.tracking.store import configure
+
+    configure(tracking_uri)
     client = MlflowClient()
     set_seed(config.seed)
     model = models.load_keras_model(f"models:/{name}/{version}")
@@ -100,7 +111,7 @@ def _promote(config: NightlyConfig, verdicts: list[Verdict], client) -> dict[str
     return moves
 
 
-@flow(name="nightly", log_prints=True)
+@flow(name="nightly", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def nightly(config: NightlyConfig) -> PipelineResult:
     """Run the suite on every listed model; fail the run (after logging) when anything regressed."""
     from mlflow import MlflowClient
@@ -112,7 +123,9 @@ def nightly(config: NightlyConfig) -> PipelineResult:
         experiment_id = client.get_run(run.run_id).info.experiment_id
         data = data_task(config, run.run_id, progress=False)
         runs.set_tags({"data_fingerprint": data.fingerprint})
-        verdicts = [model_task(config, n, v, data, run.run_id, experiment_id) for n, v in versions.items()]
+        args = (data, run.run_id, experiment_id, run.tracking_uri)
+        futures = [model_task.submit(config, n, v, *args) for n, v in versions.items()]  # the flow's task runner
+        verdicts = [f.result() for f in futures]
         failed = [v for v in verdicts if not v.passed]
         markdown = regression_markdown(verdicts, suite_version=config.suite_version, alias=config.alias)
         runs.log_text(markdown, "nightly_report.md", local_dir=run.output_dir)
@@ -136,10 +149,12 @@ def nightly(config: NightlyConfig) -> PipelineResult:
 
 @flow(name="nightly-scheduled", log_prints=True)
 def nightly_scheduled(config_path: str = "configs/nightly.yaml", overrides: list[str] | None = None) -> dict:
-    """The deployment's entry point: load the suite config at ``config_path`` and run the body of
-    ``nightly`` in this flow run (a subflow call would make Prefect rebuild a parameter model of
-    the typed config in the runner's process, where the flow module is loaded from its path)."""
+    """The deployment's entry point: load the suite config at ``config_path`` and run ``nightly``
+    as a subflow with the config's task runner (parameters not re-validated: in the runner's
+    process the flow module is loaded from its path, where Prefect cannot rebuild a parameter
+    model of the typed config)."""
     from amc_tf.config.pipelines import load_pipeline
 
-    result = nightly.fn(load_pipeline(config_path, overrides, kind="nightly"))
+    config = load_pipeline(config_path, overrides, kind="nightly")
+    result = nightly.with_options(task_runner=config.scale_out.task_runner_object(), validate_parameters=False)(config)
     return json.loads(json.dumps(result.to_json(), default=str))

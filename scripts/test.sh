@@ -3,7 +3,7 @@
 # add `-m slow` to run only those). Extra arguments go to pytest.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/install.sh test
+sh scripts/install.sh test,dask
 # The MLflow UI test renders run pages in headless Chromium: install Debian's package when it is
 # missing and this shell may (root with apt-get); otherwise that one test is skipped.
 if ! command -v chromium >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then

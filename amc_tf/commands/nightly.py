@@ -47,13 +47,31 @@ def _load(config: Path, set_: list[str] | None):
     return cfg
 
 
+def _scale_out(set_: list[str] | None, dask: bool, dask_address: str | None, dask_workers: int | None) -> list[str]:
+    """``--dask``/``--dask-address``/``--dask-workers`` as ``scale_out`` overrides."""
+    extra = list(set_ or [])
+    if dask or dask_address or dask_workers:
+        extra.append("scale_out.task_runner=dask")
+    if dask_address:
+        extra.append(f"scale_out.dask_address={dask_address}")
+    if dask_workers:
+        extra.append(f"scale_out.n_workers={dask_workers}")
+    return extra
+
+
 @app.command("run")
-def run_command(config: Path = _CONFIG, set_: list[str] = _SET) -> None:
+def run_command(
+    config: Path = _CONFIG,
+    set_: list[str] = _SET,
+    dask: bool = typer.Option(False, "--dask", help="Run the per-model suites in parallel on a local Dask cluster"),
+    dask_address: str = typer.Option(None, "--dask-address", help="...or on an existing cluster (tcp://host:8786)"),
+    dask_workers: int = typer.Option(None, "--dask-workers", min=1, help="Worker processes of the local cluster"),
+) -> None:
     """Run the suite once, now. Exit 0: every model passed; exit 3: a regression (named on stderr,
     and in the logged nightly_report.md / .png)."""
     from amc_tf.commands.pipelines import _report
 
-    cfg = _load(config, set_)
+    cfg = _load(config, _scale_out(set_, dask, dask_address, dask_workers))
     import flows
 
     _report(flows.run_pipeline(cfg))

@@ -18,6 +18,7 @@ from pydantic import Field, field_validator
 from amc_tf.config.attack import RobustnessConfig, SweepMode
 from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.config.data import DataSpec, SplitConfig, SyntheticConfig
+from amc_tf.config.scale import ScaleOutConfig
 
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -81,6 +82,8 @@ class NightlyConfig(PipelineBase):
         tolerances: How far tonight may move from the baseline and from ART.
         promote: When a model passes and ``alias`` is ``candidate``, make that version the
             ``champion`` (the old champion becomes ``previous``).
+        scale_out: Where the per-model suites run: one after another here (default), or in
+            parallel on Dask (:class:`~amc_tf.config.scale.ScaleOutConfig`).
     """
 
     kind: Literal["nightly"] = "nightly"
@@ -93,6 +96,7 @@ class NightlyConfig(PipelineBase):
     robustness: RobustnessConfig = Field(default_factory=_nightly_suite)
     tolerances: Tolerances = Tolerances()
     promote: bool = True
+    scale_out: ScaleOutConfig = ScaleOutConfig()
 
     @field_validator("models")
     @classmethod

@@ -50,7 +50,7 @@ def _config(tmp_path: Path, sections, **extra) -> dict:
     }
 
 
-def _register(tiny, cfg: NightlyConfig, *, wrong_labels: bool = False) -> int:
+def _register(tiny, cfg: NightlyConfig, *, wrong_labels: bool = False, name: str = MODEL, seed: int = 0) -> int:
     """Train the tiny classifier on the suite's training split (every label shifted to the next
     class for a planted regression), log it and register it under ``candidate``; returns the version."""
     import mlflow
@@ -63,10 +63,10 @@ def _register(tiny, cfg: NightlyConfig, *, wrong_labels: bool = False) -> int:
     train = stages.splits(cfg.data, data.path, cfg.seed)["train"]
     if wrong_labels:
         train = type(train)(train.x, (train.y + 1) % len(train.classes), train.snr, train.classes, {})
-    model = tiny.train_tiny_model(train, epochs=12)
+    model = tiny.train_tiny_model(train, seed=seed, epochs=12)
     with mlflow.start_run(experiment_id=ensure_experiment("sources"), run_name="source"):
         uri = log_keras_model(model, "model")
-    return register_model(uri, MODEL, alias="candidate")
+    return register_model(uri, name, alias="candidate")
 
 
 def _children(client, experiment: str, parent: str) -> list:
@@ -173,6 +173,43 @@ def test_served_deployment_runs_through_the_prefect_api(
     assert parent.data.tags["regression"] == "passed"
 
 
+def test_dask_local_cluster_gives_the_numbers_of_the_sequential_run(
+    prefect_harness, mlflow_store, tmp_path, tiny, tiny_compress_sections
+):
+    """Two models' suites in parallel on a LocalCluster of two worker processes (loopback), then
+    the same suite in this process: same verdicts, identical curves."""
+    pytest.importorskip("prefect_dask")
+    from mlflow import MlflowClient
+
+    import flows
+
+    second = f"{MODEL}-b"
+    raw = _config(tmp_path, tiny_compress_sections, models=[MODEL, second], promote=False)
+    raw["scale_out"] = {"task_runner": "dask", "n_workers": 2}
+    parallel = validate_config(NightlyConfig, raw)
+    _register(tiny, parallel)
+    _register(tiny, parallel, name=second, seed=1)
+    client = MlflowClient()
+    on_dask = flows.run_pipeline(parallel)
+    here = flows.run_pipeline(validate_config(NightlyConfig, {**raw, "scale_out": {}}))
+    assert (
+        on_dask.details["models"]
+        == here.details["models"]
+        == {
+            MODEL: {"version": 1, "passed": True},
+            second: {"version": 1, "passed": True},
+        }
+    )
+    curves = {}
+    for result in (on_dask, here):
+        for child in _children(client, "nightly-test", result.run_id):
+            if child.info.run_name.startswith("nightly-"):
+                kept = {k: v for k, v in child.data.metrics.items() if ".pnr" in k or k == "clean_accuracy"}
+                curves.setdefault(child.data.tags["nightly_model"], []).append(kept)
+    assert set(curves) == {MODEL, second}
+    assert all(len(pair) == 2 and pair[0] == pair[1] and pair[0] for pair in curves.values())
+
+
 def test_config_errors_name_the_field():
     with pytest.raises(ConfigError, match="models"):
         validate_config(NightlyConfig, {"kind": "nightly"})
@@ -180,6 +217,13 @@ def test_config_errors_name_the_field():
         validate_config(NightlyConfig, {"kind": "nightly", "models": ["a"], "alias": "no spaces"})
     with pytest.raises(ConfigError, match="once"):
         validate_config(NightlyConfig, {"kind": "nightly", "models": ["a", "a"]})
+    with pytest.raises(ConfigError, match="dask_address"):
+        validate_config(NightlyConfig, {"kind": "nightly", "models": ["a"], "scale_out": {"dask_address": "tcp://h:1"}})
+    with pytest.raises(ConfigError, match="scale_out.dask_address"):
+        validate_config(
+            NightlyConfig,
+            {"kind": "nightly", "models": ["a"], "scale_out": {"task_runner": "dask", "dask_address": "h"}},
+        )
 
 
 def test_cli_checks_models_and_cron_before_any_run(mlflow_store, tmp_path, cli, tiny_compress_sections):
