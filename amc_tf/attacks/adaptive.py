@@ -162,8 +162,8 @@ class DetectorAwarePGD(_AdaptivePGD):
     (logits); once fooled, it descends the detector's error while that is at or above the
     threshold; the objective is the active term, minus a constant so that escape (fooled and
     accepted) is ``< 0``. With ``config.detector_objective = "joint"`` both terms act at once
-    (:class:`~amc_tf.attacks.adaptive_settings.AdaptiveAttackConfig`). Same arguments as :class:`RejectionPGD` (``defence``: a
-    :class:`DetectorDefence`).
+    (:class:`~amc_tf.attacks.adaptive_settings.AdaptiveAttackConfig`). Same arguments as
+    :class:`RejectionPGD` (``defence``: a :class:`DetectorDefence`).
     """
 
     name = "detector_aware_pgd"
