@@ -41,13 +41,18 @@ def flow_for(kind: str) -> Any:
     return getattr(importlib.import_module(module_name), func_name)
 
 
+def configured(flow: Any, config: Any, **options: Any) -> Any:
+    """``flow`` with Prefect ``options``, and the task runner of ``config.scale_out`` when the config
+    has one (its parallel tasks then run where the config says)."""
+    scale_out = getattr(config, "scale_out", None)
+    if scale_out is not None:
+        options["task_runner"] = scale_out.task_runner_object()
+    return flow.with_options(**options) if options else flow
+
+
 def run_pipeline(config: Any) -> Any:
     """Run the flow of a validated pipeline config; returns its :class:`~amc_tf.results.PipelineResult`."""
-    flow = flow_for(config.kind)
-    scale_out = getattr(config, "scale_out", None)
-    if scale_out is not None:  # the flow's parallel tasks run where the config says
-        flow = flow.with_options(task_runner=scale_out.task_runner_object())
-    return flow(config)
+    return configured(flow_for(config.kind), config)(config)
 
 
 def run_config_file(path: str | Path, overrides: list[str] | None = None) -> Any:

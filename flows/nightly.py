@@ -31,6 +31,7 @@ from amc_tf.progress import say
 from amc_tf.results import PipelineResult
 from amc_tf.runtime import set_seed
 from amc_tf.tracking import baselines, models, registry, runs
+from flows import configured
 from flows.tasks import data_task
 
 CONFIG = NightlyConfig
@@ -156,5 +157,5 @@ def nightly_scheduled(config_path: str = "configs/nightly.yaml", overrides: list
     from amc_tf.config.pipelines import load_pipeline
 
     config = load_pipeline(config_path, overrides, kind="nightly")
-    result = nightly.with_options(task_runner=config.scale_out.task_runner_object(), validate_parameters=False)(config)
+    result = configured(nightly, config, validate_parameters=False)(config)
     return json.loads(json.dumps(result.to_json(), default=str))

@@ -92,10 +92,14 @@ class SuiteResult:
         names = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
+    def all_curves(self) -> dict[str, list[float]]:
+        """The cascade worst case (first) and every attack's curve, by name."""
+        return {WORST: self.worst_case, **self.curves}
+
     def metrics(self) -> dict[str, float]:
         """Flat MLflow metrics: clean accuracy, worst case and each curve per PNR."""
         out = {"clean_accuracy": self.clean_accuracy}
-        for name, values in {WORST: self.worst_case, **self.curves}.items():
+        for name, values in self.all_curves().items():
             for pnr, acc in zip(self.pnr_db, values):
                 out[f"{name}.pnr{pnr:g}"] = acc
         return out
@@ -139,8 +143,8 @@ class Finding:
 
 def _points(tonight: SuiteResult, baseline: SuiteResult):
     """(curve, pnr, tonight, baseline) over the curves and PNRs both results have."""
-    base = {WORST: baseline.worst_case, **baseline.curves}
-    for name, values in {WORST: tonight.worst_case, **tonight.curves}.items():
+    base = baseline.all_curves()
+    for name, values in tonight.all_curves().items():
         if name not in base:
             continue
         ref = dict(zip(baseline.pnr_db, base[name]))
@@ -217,8 +221,8 @@ def regression_markdown(verdicts: list[Verdict], *, suite_version: str, alias: s
             lines.append("")
         header = ["curve", *(f"{p:g} dB" for p in t.pnr_db)]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        base = {} if v.baseline is None else {WORST: v.baseline.worst_case, **v.baseline.curves}
-        for name, values in {WORST: t.worst_case, **t.curves}.items():
+        base = {} if v.baseline is None else v.baseline.all_curves()
+        for name, values in t.all_curves().items():
             ref = base.get(name)
             cells = [
                 f"{a:.3f}" + ("" if ref is None or i >= len(ref) else f" ({a - ref[i]:+.3f})")
@@ -244,11 +248,11 @@ def regression_figure(verdicts: list[Verdict]):
     fig, axes = plt.subplots(1, len(verdicts), figsize=(5.2 * len(verdicts), 4.2), squeeze=False)
     for ax, v in zip(axes[0], verdicts):
         t = v.tonight
-        for i, (name, values) in enumerate({WORST: t.worst_case, **t.curves}.items()):
+        for i, (name, values) in enumerate(t.all_curves().items()):
             color = f"C{i}"
             ax.plot(t.pnr_db, values, "-", color=color, lw=2.2 if name == WORST else 1.4, label=name)
             if v.baseline is not None:
-                ref = v.baseline.worst_case if name == WORST else v.baseline.curves.get(name)
+                ref = v.baseline.all_curves().get(name)
                 if ref is not None:
                     ax.plot(v.baseline.pnr_db, ref, "--", color=color, lw=1.0, alpha=0.8)
         for j, (art_name, side) in enumerate(t.art.items()):
