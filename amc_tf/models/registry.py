@@ -12,6 +12,7 @@ from typing import Any
 
 from amc_tf.errors import ConfigError
 from amc_tf.models.inception import build_inception
+from amc_tf.models.mcformer import build_mcformer, build_mcformer_small
 from amc_tf.models.sbcnn import build_ibcnn, build_sbcnn, build_sbcnn_small
 from amc_tf.models.vtcnn2 import build_vtcnn2
 
@@ -21,6 +22,8 @@ MODELS: dict[str, Callable[..., Any]] = {
     "sbcnn": build_sbcnn,
     "sbcnn_small": build_sbcnn_small,
     "ibcnn": build_ibcnn,
+    "mcformer": build_mcformer,
+    "mcformer_small": build_mcformer_small,
 }
 
 
