@@ -17,6 +17,7 @@ from amc_tf.benchmarks import (
     rejection,
     smoothing,
     sweep,
+    transformers,
 )
 
 app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON (ratios measured side by side).")
@@ -30,3 +31,4 @@ app.command("adversarial-training")(adversarial_training.command)
 app.command("smoothing")(smoothing.command)
 app.command("sweep")(sweep.command)
 app.command("rejection")(rejection.command)
+app.command("transformers")(transformers.command)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -95,11 +96,26 @@ class TFLiteModel:
         """Median seconds per window at batch size 1 over ``repeats`` windows of ``x`` (cycled)."""
         x = np.asarray(x, dtype=np.float32)
         self._resize(1)
-        times = []
-        for i in range(warmup + repeats):
+
+        def invoke(i: int) -> Callable[[], object]:
             self._interp.set_tensor(self._in, x[i % len(x)][None])
-            t0 = time.perf_counter()
-            self._interp.invoke()
-            if i >= warmup:
-                times.append(time.perf_counter() - t0)
-        return float(np.median(times))
+            return self._interp.invoke
+
+        return median_seconds(invoke, repeats=repeats, warmup=warmup)
+
+
+def median_seconds(prepare: Callable[[int], Callable[[], object]], *, repeats: int, warmup: int = 5) -> float:
+    """Median wall seconds of ``warmup + repeats`` timed calls, the first ``warmup`` discarded.
+
+    Call ``i`` runs ``prepare(i)`` untimed (e.g. copying window ``i`` into the input) and times
+    only the call it returns, so every latency of the project (the interpreter's, a Keras model's
+    for comparison) is measured the same way.
+    """
+    times = []
+    for i in range(warmup + repeats):
+        call = prepare(i)
+        t0 = time.perf_counter()
+        call()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    return float(np.median(times))
