@@ -27,6 +27,7 @@ FLOWS: dict[str, str] = {
     "mimo": "flows.mimo:mimo",
     "pipeline": "flows.pipeline:pipeline",
     "nightly": "flows.nightly:nightly",
+    "robust_distill": "flows.robust_distill:robust_distill",
 }
 
 

@@ -21,6 +21,7 @@ from amc_tf.config.defend import DefendConfig
 from amc_tf.config.hybrid import HybridConfig
 from amc_tf.config.mimo import MimoPipelineConfig
 from amc_tf.config.nightly import NightlyConfig
+from amc_tf.config.robust_distill import RobustDistillConfig
 from amc_tf.errors import ConfigError
 
 PIPELINES = (
@@ -32,6 +33,7 @@ PIPELINES = (
     MimoPipelineConfig,
     ChainConfig,
     NightlyConfig,
+    RobustDistillConfig,
 )
 #: Config class of each pipeline kind.
 KINDS: dict[str, type] = {cls.model_fields["kind"].default: cls for cls in PIPELINES}
