@@ -58,7 +58,7 @@ class AttentionDistillConfig(Frozen):
 
     alpha: float = Field(default=0.9, ge=0, le=1)
     temperature: float = Field(default=4.0, gt=0, allow_inf_nan=False)
-    beta: float = Field(default=1000.0, ge=0, allow_inf_nan=False)
+    beta: float = Field(default=1.0, ge=0, allow_inf_nan=False)
     distance: Literal["at", "mse", "kl"] = "at"
     pairs: list[tuple[int, int]] | None = Field(default=None, min_length=1)
     ard_alpha: float = Field(default=1.0, ge=0, le=1)

@@ -78,7 +78,7 @@ class RobustDistiller(AdversarialTrainer):
         method: str = "attention",
         alpha: float = 0.9,
         temperature: float = 4.0,
-        beta: float = 1000.0,
+        beta: float = 1.0,
         distance: str = "at",
         pairs: list[tuple[int, int]] | None = None,
         student_maps: keras.Model | None = None,
