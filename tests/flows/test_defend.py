@@ -1,6 +1,7 @@
-"""The ``defend`` flow end to end on tiny data: compress stages inside the flow, adversarial
-training of f_S / f_D / f_P, six robustness curves, figures, the paper table, registered aliases,
-a rerun from the stage cache, and the same models given as URIs; config validation."""
+"""The ``defend`` flow's stages end to end on tiny data, read from the session's tiny pipeline run
+(which runs them): adversarial training of f_S / f_D / f_P, six robustness curves, figures, the
+paper table, registered aliases; then the ``defend`` flow itself on the same sections from the
+stage cache, and the same models given as URIs; config validation."""
 
 from __future__ import annotations
 
@@ -46,29 +47,40 @@ def _tiny(sections, tmp_path, **extra) -> dict:
 
 
 def _children(client, result) -> dict:
-    import mlflow
-
     runs = client.search_runs(
-        [mlflow.get_experiment_by_name(result.experiment).experiment_id],
+        [client.get_experiment_by_name(result.experiment).experiment_id],
         filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'",
     )
     return {r.info.run_name: r for r in runs}
 
 
-def test_defend_flow_end_to_end(prefect_harness, mlflow_store, tiny_defend):
+def _as_defend(pipeline_config: dict, tmp_path: Path, stage_cache: Path) -> dict:
+    """The shared pipeline run's sections as a ``defend`` config with its own name, experiment and
+    output folder, reading the pipeline's stage cache; without ART's twins (the pipeline runs them
+    on f_S only), Fig. 4 or certification."""
+    dropped = ("art_models", "methods", "certify", "certify_models", "certify_examples")
+    cfg = {k: v for k, v in pipeline_config.items() if k not in dropped}
+    cfg.update(
+        kind="defend",
+        name="defend_test",
+        tracking={"experiment": "defend-test"},
+        output_dir=str(tmp_path / "artifacts"),
+        cache={"dir": str(stage_cache)},
+    )
+    cfg["robustness"] = {**cfg["robustness"], "art_baselines": []}
+    return cfg
+
+
+def test_defend_flow_end_to_end(tiny_pipeline_run, tiny_pipeline_config, mlflow_store, tmp_path):
+    """The defend stages' products in the session's tiny pipeline run (``tests/flows/conftest.py``:
+    the defend stages with Fig. 4 and certification run inside it), then the ``defend`` flow itself
+    on the same sections in its own store: from the stage cache, and with the models given as files."""
     from mlflow import MlflowClient
 
     from flows.defend import defend
 
-    extra = {
-        "methods": [{"name": "fgm_only", "mix": [{"attack": "fgm", "fraction": 1.0}]}],
-        "certify": {"n0": 10, "n": 100, "alpha": 0.1, "batch_size": 200},
-        "certify_models": ["f_S_adv"],
-        "certify_examples": 8,
-    }
-    cfg = validate_config(DefendConfig, tiny_defend(**extra))
-    result = defend(cfg)
-    client = MlflowClient()
+    result, shared, uri = tiny_pipeline_run
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)  # the pipeline run's store, read only
     children = _children(client, result)
 
     # Six robustness curves, one child run each, with a per-PNR series of every attack.
@@ -104,20 +116,28 @@ def test_defend_flow_end_to_end(prefect_harness, mlflow_store, tiny_defend):
     assert {"defend_table.json", "defend_table.md"} <= report_files
     assert "certified_f_S_adv.png" in {a.path for a in client.list_artifacts(children["certify"].info.run_id)}
     for role in ROLES:
-        version = client.get_model_version_by_alias(f"defend_test-{role}", "candidate")
+        version = client.get_model_version_by_alias(f"pipeline_test-{role}", "candidate")
         assert version.version, role
-    assert set(result.details["table"]["directions"]) >= {"f_D_adv_ge_f_S_adv_pgd_linf", "reference_ge_fgm_only"}
+    directions = result.details["defend"]["table"]["directions"]
+    assert set(directions) >= {"f_D_adv_ge_f_S_adv_pgd_linf", "reference_ge_fgm_only"}
 
-    # A rerun hits the stage cache everywhere and gives the same numbers.
-    rerun = defend(validate_config(DefendConfig, tiny_defend()))
+    # The defend flow on the same sections, in this test's store: a defend run with a child per
+    # stage and registered models, every stage a stage-cache hit, the same numbers.
+    client = MlflowClient()
+    sections = _as_defend(tiny_pipeline_config(shared), tmp_path, shared / "artifacts" / "stage-cache")
+    rerun = defend(validate_config(DefendConfig, sections))
     again = _children(client, rerun)
+    assert client.get_run(rerun.run_id).data.tags["pipeline_kind"] == "defend"
+    assert {f"robustness-{role}" for role in ROLES} | {"teacher", "distill", "nettrim", "report"} <= set(again)
     for name in ("f_S", "distill", "nettrim", "f_S_adv", "f_D_adv", "f_P_adv", "robustness-f_P_adv"):
         assert again[name].data.tags["stage_cache"] == "hit", name
     for key in ("clean_f_S", "clean_f_P_adv", "pgd_gain_f_D_adv"):
         assert rerun.headline[key] == result.headline[key], key
+    for role in ROLES:
+        assert client.get_model_version_by_alias(f"defend_test-{role}", "candidate").version, role
 
     # The same sources given as model files: the adversarial trainings are the cached ones.
-    by_uri = tiny_defend(models={role: result.outputs[role] for role in ("f_S", "f_D", "f_P")})
+    by_uri = {**sections, "models": {role: result.outputs[role] for role in ("f_S", "f_D", "f_P")}}
     by_uri["data"] = by_uri.pop("compress")["data"]
     loaded = defend(validate_config(DefendConfig, by_uri))
     assert _children(client, loaded)["f_D_adv"].data.tags["stage_cache"] == "hit"

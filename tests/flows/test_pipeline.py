@@ -24,54 +24,18 @@ STAGES = {"data", "teacher", "f_S", "distill", "nettrim", "tfmot", "export", "ev
 STAGES |= {"f_S_adv", "f_D_adv", "f_P_adv", "report", "claims"}
 
 
-def _tiny(sections, tmp_path, **extra) -> dict:
-    compress = sections(tmp_path, student_epochs=2)
-    compress.update(
-        tfmot={"epochs": 1, "batch_size": 32},
-        export={"snr": 10, "latency_repeats": 1},
-        evaluation={"confusion_snrs": [10]},
-    )
-    return {
-        "kind": "pipeline",
-        "name": "pipeline_test",
-        "seed": 2,
-        "compress": compress,
-        "adversarial": {
-            "mix": [{"attack": {"name": "pgd_linf", "steps": 2}, "fraction": 0.5}, {"attack": "fgsm", "fraction": 0.5}],
-            "train": {"batch_size": 32, "epochs": 1, "patience": 0},
-        },
-        "robustness": {
-            "attacks": [
-                "fgm",
-                {"name": "pgd_linf", "steps": 2},
-                {"name": "uap_svd", "n_fit": 16, "draws": 1},
-                "noise_gaussian",
-            ],
-            "art_baselines": ["fgm"],
-            "pnr_db": [-10, 0],
-            "n_examples": 16,
-            "batch_size": 64,
-            "breakdown_pnr_db": None,
-        },
-        "art_models": ["f_S"],
-        "tracking": {"experiment": "pipeline-test"},
-        "output_dir": str(tmp_path / "artifacts"),
-        **extra,
-    }
-
-
 @pytest.fixture(scope="module")
-def finished(prefect_harness, tmp_path_factory, tiny_compress_sections):
-    """One finished tiny pipeline run in its own store: (result, its folder, the store URI)."""
+def finished(tiny_pipeline_run):
+    """The session's finished tiny pipeline run (``tests/flows/conftest.py``), MLflow pointed at
+    its store for this module: (result, its folder, the store URI)."""
     from amc_tf.tracking.store import configure
-    from flows.pipeline import pipeline
 
-    tmp_path = tmp_path_factory.mktemp("pipeline")
-    uri = f"sqlite:///{tmp_path / 'mlruns' / 'mlflow.db'}"
+    _, _, uri = tiny_pipeline_run
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("MLFLOW_TRACKING_URI", uri)
         configure(uri)
-        yield pipeline(validate_config(ChainConfig, _tiny(tiny_compress_sections, tmp_path))), tmp_path, uri
+        yield tiny_pipeline_run
+    configure()
 
 
 def test_pipeline_flow_end_to_end(finished):
@@ -220,17 +184,17 @@ def test_mlflow_ui_renders_the_run_with_its_metrics_and_artifacts(finished, tmp_
     assert "ui/mlflow_ui_run.png" in {a.path for a in client.list_artifacts(result.run_id, "ui")}
 
 
-def test_pipeline_needs_its_compress_section(tmp_path, tiny_compress_sections):
-    data = _tiny(tiny_compress_sections, tmp_path)
+def test_pipeline_needs_its_compress_section(tmp_path, tiny_pipeline_config):
+    data = tiny_pipeline_config(tmp_path)
     data.pop("compress")
     data["models"] = {"f_S": "a", "f_D": "b", "f_P": "c"}
     data["data"] = {"synthetic": {"family": "rml2016", "windows_per_key": 4}}
     with pytest.raises(ConfigError, match="builds its own models"):
         validate_config(ChainConfig, data)
     with pytest.raises(ConfigError, match="art_models"):
-        validate_config(ChainConfig, _tiny(tiny_compress_sections, tmp_path, art_models=["f_S", "f_S"]))
+        validate_config(ChainConfig, tiny_pipeline_config(tmp_path, art_models=["f_S", "f_S"]))
     with pytest.raises(ConfigError, match="art_models"):
-        validate_config(ChainConfig, _tiny(tiny_compress_sections, tmp_path, art_models=["f_X"]))
+        validate_config(ChainConfig, tiny_pipeline_config(tmp_path, art_models=["f_X"]))
 
 
 def test_report_claims_rejects_an_unknown_experiment(mlflow_store, cli, tmp_path):
