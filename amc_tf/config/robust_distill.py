@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from amc_tf.attacks.settings import AttackSpec
+from amc_tf.attacks.settings import AttackSpec, PGDLinfSettings
 from amc_tf.config.attack import RobustnessConfig
 from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.config.data import DataSpec
@@ -69,7 +69,7 @@ class TransferConfig(Frozen):
     """The transferability matrix: ``attack`` crafted white-box on each source at each PNR, on
     ``n_examples`` test windows at ``robustness.snr_db``, evaluated on every target."""
 
-    attack: AttackSpec = Field(default_factory=lambda: {"name": "pgd_linf"})
+    attack: AttackSpec = Field(default_factory=PGDLinfSettings)
     pnr_db: list[float] = Field(default_factory=lambda: [-10.0], min_length=1)
     n_examples: int = Field(default=400, ge=1)
 
@@ -154,9 +154,7 @@ class RobustDistillConfig(PipelineBase):
             raise ValueError(f"students must be distinct, got {self.students}")
         for spec, role in ((self.teacher, "teacher"), (self.student, "student")):
             if not spec.model.name.startswith("mcformer"):
-                raise ValueError(
-                    f"{role}.model must be a transformer (mcformer, mcformer_small), got {spec.model.name!r}"
-                )
+                raise ValueError(f"{role}.model must be mcformer or mcformer_small, got {spec.model.name!r}")
         names = [spec.model.name for spec in self.transfer_models]
         if len(set(names)) != len(names):
             raise ValueError(f"transfer_models must be distinct models, got {names}")
