@@ -23,6 +23,18 @@ from amc_tf.errors import ConfigError
 from amc_tf.tracking import registry
 
 MODEL = "nightly_test-f_S"
+#: A smaller suite for the tests whose assertions are about where the suite runs (a served
+#: deployment, a Dask cluster), not about its attacks: one PGD-L2 of 2 steps (random start: its
+#: numbers depend on the seeding) at two PNRs on 16 examples, no ART twins.
+SMALL_SUITE = {
+    "attacks": [{"name": "pgd_l2", "steps": 2}],
+    "art_baselines": [],
+    "pnr_db": [-10, 0],
+    "n_examples": 16,
+    "batch_size": 64,
+    "breakdown_pnr_db": None,
+    "sweep": "survivors",
+}
 
 
 def _config(tmp_path: Path, sections, **extra) -> dict:
@@ -137,7 +149,7 @@ def test_served_deployment_runs_through_the_prefect_api(
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
-    raw = _config(tmp_path, tiny_compress_sections, promote=False)
+    raw = _config(tmp_path, tiny_compress_sections, promote=False, robustness=SMALL_SUITE)
     _register(tiny, validate_config(NightlyConfig, raw))
     path = tmp_path / "nightly.yaml"
     path.write_text(yaml.safe_dump(raw))
@@ -160,7 +172,7 @@ def test_served_deployment_runs_through_the_prefect_api(
                 except Exception:
                     time.sleep(1)
         assert [s.schedule.cron for s in deployment.schedules] == ["0 2 * * *"]
-        run = run_deployment("nightly-scheduled/nightly", timeout=420)
+        run = run_deployment("nightly-scheduled/nightly", timeout=420, poll_interval=1)
         assert run.state.is_completed(), (run.state, (tmp_path / "serve.log").read_text()[-3000:])
     finally:
         served.send_signal(signal.SIGINT)
@@ -177,14 +189,14 @@ def test_dask_local_cluster_gives_the_numbers_of_the_sequential_run(
     prefect_harness, mlflow_store, tmp_path, tiny, tiny_compress_sections
 ):
     """Two models' suites in parallel on a LocalCluster of two worker processes (loopback), then
-    the same suite in this process: same verdicts, identical curves."""
+    the same (small) suite in this process: same verdicts, identical curves."""
     pytest.importorskip("prefect_dask")
     from mlflow import MlflowClient
 
     import flows
 
     second = f"{MODEL}-b"
-    raw = _config(tmp_path, tiny_compress_sections, models=[MODEL, second], promote=False)
+    raw = _config(tmp_path, tiny_compress_sections, models=[MODEL, second], promote=False, robustness=SMALL_SUITE)
     raw["scale_out"] = {"task_runner": "dask", "n_workers": 2}
     parallel = validate_config(NightlyConfig, raw)
     _register(tiny, parallel)
