@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Callable
 
 from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from amc_tf.classifier import cached, stages
 from amc_tf.classifier.results import DataResult
@@ -182,7 +183,10 @@ def defend_stages(
     only those attacks, None = the whole ``robustness`` section) → Fig. 4 → certification → table."""
     defended = {f"{role}_adv": adversarial_task(config, data, role, sources[role], pid, out) for role in SOURCES}
     paths = {**sources, **{role: record.path for role, record in defended.items()}}
-    reports = {role: robustness_task(config, data, role, paths[role], pid, out, attacks_of(role)) for role in ROLES}
+    pending = {
+        role: robustness_task.submit(config, data, role, paths[role], pid, out, attacks_of(role)) for role in ROLES
+    }
+    reports = {role: future.result() for role, future in pending.items()}  # fan out on the flow's task runner
     methods = {}
     for method in config.methods or []:
         record = adversarial_task(config, data, "f_S", paths["f_S"], pid, out, method)
@@ -194,7 +198,7 @@ def defend_stages(
     return DefendStages(paths, defended, reports, methods, certified, table)
 
 
-@flow(name="defend", log_prints=True)
+@flow(name="defend", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def defend(config: DefendConfig) -> PipelineResult:
     """Run the defence pipeline for ``config``; return the parent run, the table and the models."""
     with runs.flow_run(config) as run:

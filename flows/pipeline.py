@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from amc_tf.config.chain import ChainConfig
 from amc_tf.evaluation.claims import ClaimsReport, RunEvidence, evaluate_claims
@@ -51,7 +52,7 @@ def claims_task(
         return report
 
 
-@flow(name="pipeline", log_prints=True)
+@flow(name="pipeline", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def pipeline(config: ChainConfig) -> PipelineResult:
     """Run the whole chain for ``config``; return the parent run, headline numbers and models."""
     with runs.flow_run(config) as run:

@@ -13,6 +13,7 @@ and attack sweep goes through the stage cache.
 from __future__ import annotations
 
 from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from amc_tf.classifier import cached, stages
 from amc_tf.classifier.results import DataResult, TrainedModel
@@ -199,7 +200,7 @@ def _at_snr(ds, snr_db: int, n: int, seed: int):
     return np.sort(np.random.default_rng(seed).permutation(idx)[:n])
 
 
-@flow(name="robust_distill", log_prints=True)
+@flow(name="robust_distill", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=1))
 def robust_distill(config: RobustDistillConfig) -> PipelineResult:
     """Run the robust-distillation pipeline for ``config``; return the parent run and the table."""
     with runs.flow_run(config) as run:
@@ -218,7 +219,8 @@ def robust_distill(config: RobustDistillConfig) -> PipelineResult:
                 paths[role] = distill_task(config, data, method, natural.path, paths["teacher_adv"], pid, out)
         for spec in config.transfer_models:
             paths[spec.model.name] = train_task(config, data, spec.model.name, spec, pid, out).path
-        reports = {role: robustness_task(config, data, role, path, pid, out) for role, path in paths.items()}
+        pending = {role: robustness_task.submit(config, data, role, path, pid, out) for role, path in paths.items()}
+        reports = {role: future.result() for role, future in pending.items()}  # fan out on the task runner
         transfer = transfer_task(config, data, paths, pid, out)
         table, edge = report_task(config, data, reports, paths, pid, out)
         headline = table.metrics()

@@ -32,6 +32,7 @@ from amc_tf.config.certify import SmoothingConfig
 from amc_tf.config.compress import CompressConfig
 from amc_tf.config.data import DataSpec
 from amc_tf.config.defense import AdversarialTrainingConfig, MixEntry
+from amc_tf.config.scale import ScaleOutConfig
 
 #: The source models, in the paper's order of the figures.
 SOURCES = ("f_S", "f_D", "f_P")
@@ -99,6 +100,7 @@ class DefendConfig(PipelineBase):
         certify_models: Which of the six models are certified.
         certify_examples: Windows certified per model (at ``robustness.snr_db``).
         report: The curves the figures and the table read.
+        scale_out: Where the six robustness reports run: one after another (default) or on Dask.
     """
 
     kind: Literal["defend"] = "defend"
@@ -116,6 +118,7 @@ class DefendConfig(PipelineBase):
     )
     certify_examples: int = Field(default=100, ge=1)
     report: DefendReportConfig = DefendReportConfig()
+    scale_out: ScaleOutConfig = ScaleOutConfig()
 
     @field_validator("compress", mode="before")
     @classmethod

@@ -29,6 +29,7 @@ from amc_tf.config.attack import RobustnessConfig
 from amc_tf.config.base import Frozen, PipelineBase
 from amc_tf.config.data import DataSpec
 from amc_tf.config.defense import AdversarialTrainingConfig, MixEntry
+from amc_tf.config.scale import ScaleOutConfig
 from amc_tf.config.train import ModelConfig, TrainConfig
 
 #: The student methods, in the order of the report.
@@ -118,6 +119,7 @@ class RobustDistillConfig(PipelineBase):
         latency_repeats: Batch-1 TFLite invocations timed per model for the edge-cost table.
         report_min_pnr_db: The directions average over PNR ≥ this (dB; the issue: −10).
         clean_tolerance: Clean accuracy the attention student may lose against the best other student.
+        scale_out: Where the robustness reports run: one after another (default) or on Dask.
     """
 
     kind: Literal["robust_distill"] = "robust_distill"
@@ -143,6 +145,7 @@ class RobustDistillConfig(PipelineBase):
     latency_repeats: int = Field(default=50, ge=1)
     report_min_pnr_db: float = -10.0
     clean_tolerance: float = Field(default=0.05, ge=0, le=1)
+    scale_out: ScaleOutConfig = ScaleOutConfig()
 
     @model_validator(mode="after")
     def _consistent(self) -> RobustDistillConfig:
