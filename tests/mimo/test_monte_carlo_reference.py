@@ -34,18 +34,18 @@ def _reference(
     psi = p * tau * R.sum(axis=1) + np.eye(M)
     g = np.zeros((n, L, K, L, K), dtype=np.complex128)
     for j in range(L):
+        if prec != "MR":  # the sum of the estimation-error covariances at BS j: one per BS, not per realisation
+            c = sum(
+                R[j, l, k] - p * tau * R[j, l, k] @ np.linalg.solve(psi[j, k], R[j, l, k])
+                for l in range(L)
+                for k in range(K)
+            )
         for r in range(n):
-            hat = np.stack(
-                [[np.sqrt(p) * R[j, l, k] @ np.linalg.solve(psi[j, k], y[j, k, r]) for k in range(K)] for l in range(L)]
-            )  # [l, k, M]
+            psi_y = [np.linalg.solve(psi[j, k], y[j, k, r]) for k in range(K)]  # Ψ⁻¹y: the same for every l
+            hat = np.stack([[np.sqrt(p) * R[j, l, k] @ psi_y[k] for k in range(K)] for l in range(L)])  # [l, k, M]
             if prec == "MR":
                 v = hat[j]
             else:
-                c = sum(
-                    R[j, l, k] - p * tau * R[j, l, k] @ np.linalg.solve(psi[j, k], R[j, l, k])
-                    for l in range(L)
-                    for k in range(K)
-                )
                 flat = hat.reshape(L * K, M)
                 z_mat = p * (flat.T @ np.conj(flat)) + p * c + np.eye(M)
                 v = np.linalg.solve(z_mat, hat[j].T).T
