@@ -238,8 +238,15 @@ def load(path: str | Path) -> MimoDataset:
 
 
 def _single_thread() -> None:
-    """Worker initialiser: one BLAS thread per process (the processes are the parallelism)."""
+    """Worker initialiser: one BLAS thread per process (the processes are the parallelism).
+
+    ``threadpool_limits`` only reaches the BLAS libraries already loaded (SciPy bundles its own
+    OpenBLAS beside NumPy's, loaded on first import), so the simulator is imported first: a library
+    it loads later would keep one thread per core in every worker and oversubscribe the machine.
+    """
     from threadpoolctl import threadpool_limits
+
+    import amc_tf.mimo.simulate  # noqa: F401 - every BLAS the workers use is loaded before it is limited
 
     threadpool_limits(1)
 

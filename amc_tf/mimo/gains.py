@@ -22,8 +22,10 @@ UE (j, k)).
   has no closed form; ``Normalisation.AVERAGE`` reproduces the closed form's assumption so the
   two can be compared. M-MMSE: ``v = (p Σ_{l,i} ĥ^j_li ĥ^jᴴ_li + p Σ C^j_li + I)⁻¹ ĥ^j_jk``,
   computed with the Woodbury identity (an L·K × L·K solve per realisation instead of M × M).
-  The channel factors come from the Toeplitz Schur algorithm, and only the correlation matrices
-  of the estimated links are formed densely (each BS's own for MR).
+  The channel factors come from the Toeplitz Schur algorithm, the error covariance ``Σ C`` from
+  displacement generators (O(M²) per link, :func:`~amc_tf.mimo.channels.error_covariance_sum`),
+  and only the correlation matrices of the estimated links are formed densely (each BS's own for
+  MR), in complex64.
 
 The book's convention (Monte Carlo, per-realisation normalisation) is the default for both
 precoders (design D7): the MR closed form's own-UE variance term is 2–3.5× the book's at
@@ -149,15 +151,15 @@ def monte_carlo(
     own, kk = np.arange(n_cells)[:, None], np.arange(k)[None, :]
     mmmse = prec is Precoder.MMMSE
     for idx in range(s):
-        # dense R of the estimated links only: all of them for M-MMSE, each BS's own for MR
-        R = toeplitz.dense(rows[idx] if mmmse else rows[idx, own[:, 0], own[:, 0]])
+        # the estimated links: all of them for M-MMSE, each BS's own for MR
+        est_rows = rows[idx] if mmmse else rows[idx, own[:, 0], own[:, 0]]
         ht, hat = draw_channels(
-            factors[idx], psi_inv[idx], R, config, realizations, rng, all_estimates=mmmse, shared=shared
+            factors[idx], psi_inv[idx], est_rows, config, realizations, rng, all_estimates=mmmse, shared=shared
         )
         if not mmmse:
             vh = np.conj(np.swapaxes(hat, 1, 2))  # [j, N, K, M]: rows v_jkᴴ
         else:
-            z = config.pilot_power_mw * error_covariance_sum(R, psi_rows[idx], config) + np.eye(m)
+            z = config.pilot_power_mw * error_covariance_sum(rows[idx], psi_inv[idx], config) + np.eye(m)
             vh = _mmmse_combiners(hat, np.linalg.inv(z), config.pilot_power_mw, k)
         wh = _normalise(vh, norm)
         # g[j, n, i, (l,k)] = w_jiᴴ h^j_lk: per (BS, realisation), [K, M] @ [M, L·K] (a strided view)
@@ -185,8 +187,9 @@ def _mmmse_combiners(hat: np.ndarray, z_inv: np.ndarray, p: float, k: int) -> np
 
     ``(Z + p Ĥ Ĥᴴ)⁻¹ Ĥ = Z⁻¹Ĥ (I + p Ĥᴴ Z⁻¹ Ĥ)⁻¹`` with ``Ĥ = [ĥ^j_u]`` ``[M, L·K]`` per BS j and
     realisation; with ``G = Z⁻¹Ĥ`` and the Hermitian ``Γ = I + p Ĥᴴ G``, the combiners' conjugate
-    rows are ``Vᴴ = Γ⁻¹ Gᴴ``, of which only the K rows of BS j's own UEs are formed. The large
-    product ``G`` runs in complex64; the small Gram matrices and their inverses in complex128.
+    rows are ``Vᴴ = Γ⁻¹ Gᴴ``, of which only the K rows of BS j's own UEs are formed. The products
+    (``G`` and the Gram matrices, from complex64 operands) run in complex64; the small solves with
+    ``Γ`` in complex128.
 
     Args:
         hat: ``complex64 [L_bs, L·K, N, M]`` estimates in row layout (:func:`draw_channels`).
@@ -199,14 +202,15 @@ def _mmmse_combiners(hat: np.ndarray, z_inv: np.ndarray, p: float, k: int) -> np
     """
     n_bs, lk, n, m = hat.shape
     gt = (hat.reshape(n_bs, lk * n, m) @ np.swapaxes(z_inv, -1, -2).astype(np.complex64)).reshape(hat.shape)
-    rows_hat, rows_g = np.swapaxes(hat, 1, 2), np.swapaxes(gt, 1, 2)  # [j, N, LK, M]
-    gram = np.eye(lk) + p * (np.conj(rows_hat).astype(np.complex128) @ np.swapaxes(rows_g, -1, -2))
+    # conjugates throughout, which need one conjugated copy (of G) instead of two: Γ̄ = I + p Ĥᵀ Ḡ
+    rows_hat, rows_cg = np.swapaxes(hat, 1, 2), np.swapaxes(np.conj(gt, out=gt), 1, 2)  # [j, N, LK, M]
+    gram = np.eye(lk) + p * (rows_hat @ np.swapaxes(rows_cg, -1, -2)).astype(np.complex128)
     # rows of Γ⁻¹ for the own UEs: Γ is Hermitian, so they are the conjugates of Γ⁻¹'s columns,
-    # solved for the K unit vectors of BS j's UEs (no full inverse)
+    # i.e. the columns of Γ̄⁻¹, solved for the K unit vectors of BS j's UEs (no full inverse)
     units = np.zeros((n_bs, 1, lk, k), dtype=np.complex128)
     units[np.arange(n_bs)[:, None], 0, np.arange(n_bs)[:, None] * k + np.arange(k)[None, :], np.arange(k)] = 1.0
-    inv_rows = np.conj(np.swapaxes(np.linalg.solve(gram, np.broadcast_to(units, gram.shape[:2] + (lk, k))), -1, -2))
-    return inv_rows.astype(np.complex64) @ np.conj(rows_g)  # [j, N, K, LK] @ [j, N, LK, M]
+    inv_rows = np.swapaxes(np.linalg.solve(gram, np.broadcast_to(units, gram.shape[:2] + (lk, k))), -1, -2)
+    return inv_rows.astype(np.complex64) @ rows_cg  # [j, N, K, LK] @ [j, N, LK, M]
 
 
 def _normalise(vh: np.ndarray, norm: Normalisation) -> np.ndarray:

@@ -14,6 +14,8 @@ no inverse):
   ``y = [0, x̄_{M−1}, …, x̄_1]``;
 * :func:`cholesky_rows` — Cholesky factors by the Schur algorithm (O(M²) per matrix), for the
   Monte-Carlo channel draws;
+* :func:`sandwich_generators` and :func:`from_displacement` — ``T S⁻¹ T`` (the M-MMSE error
+  covariance's ``R Ψ⁻¹ R``) from a rank-6 displacement, O(M²) per matrix instead of a solve;
 * :func:`diagonal_sums`, :func:`diagonal_prefix_sums` and :func:`trace_weights` —
   ``tr(T A) = Σ_e t_e · Σ_{col−row=e} A``, O(M²) per matrix instead of forming ``T`` and the
   product;
@@ -94,15 +96,77 @@ def inverse(row: np.ndarray) -> np.ndarray:
 def inverse_from_first_column(x: np.ndarray) -> np.ndarray:
     """The Trench assembly of :func:`inverse` from the first column ``x`` of ``T⁻¹``
     (:func:`first_column_of_inverse`): ``[..., M]`` → ``complex128 [..., M, M]``."""
-    m = x.shape[-1]
     x = x / np.sqrt(np.real(x[..., :1]))
     y = np.zeros_like(x)
     y[..., 1:] = np.conj(x[..., :0:-1])
     left = np.stack([x, y], axis=-1)  # [..., M, 2]
-    out = left @ np.conj(np.stack([x, -y], axis=-2))  # E = x xᴴ − y yᴴ
-    for s in range(1, m):
-        out[..., s, 1:] += out[..., s - 1, :-1]
-    return out
+    return from_displacement(left @ np.conj(np.stack([x, -y], axis=-2)))  # E = x xᴴ − y yᴴ
+
+
+def from_displacement(d: np.ndarray) -> np.ndarray:
+    """The matrix ``A`` whose displacement ``A − Z A Zᵀ`` is ``d`` (``Z`` the down-shift), in place.
+
+    ``A[s, n] = A[s − 1, n − 1] + d[s, n]``, with the first row and column of ``A`` those of ``d``:
+    one sweep down the rows, a cumulative sum along every diagonal.
+
+    Args:
+        d: ``complex [..., M, M]`` displacements (overwritten).
+
+    Returns:
+        ``d``, now holding ``A``.
+    """
+    for s in range(1, d.shape[-1]):
+        d[..., s, 1:] += d[..., s - 1, :-1]
+    return d
+
+
+def sandwich_generators(row: np.ndarray, inv_column: np.ndarray, inv: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Generators of the displacement of ``P = T S⁻¹ T`` for Hermitian Toeplitz ``T`` and ``S``:
+    ``P − Z P Zᵀ = left @ rightᴴ`` (rank ≤ 6), so that ``P`` (or a sum of many such ``P``) follows
+    from :func:`from_displacement` in O(M²) per matrix instead of an O(M³) solve.
+
+    With ``B = S⁻¹``, Gohberg–Semencul gives ``B − Z B Zᵀ = x xᴴ − y yᴴ`` (``x`` the first column of
+    ``B`` over ``√B₀₀``, ``y = [0, x̄_{M−1}, …, x̄_1]``), and a Toeplitz ``T`` nearly commutes with
+    the shift: ``Z T − T Z = U Vᴴ`` with ``U = [e₀, b]``, ``V = [−ā, e_{M−1}]``,
+    ``a = [t₁, …, t_{M−1}, 0]``, ``b = [0, t_{M−1}, …, t₁]`` (``t`` = the first row). Substituting
+    ``Z T = T Z + U Vᴴ`` on both sides of ``Z P Zᵀ``:
+
+        P − Z P Zᵀ = (T x)(T x)ᴴ − (T y)(T y)ᴴ − W Uᴴ − U Wᴴ − U (Vᴴ B V) Uᴴ,   W = T Z B V,
+
+    i.e. four products of ``T`` or ``B`` with a vector per matrix (displacement structure:
+    Kailath & Sayed, SIAM Review 37(3), 1995).
+
+    Args:
+        row: ``complex128 [..., M]`` first rows of ``T`` (``row[..., 0]`` real: T Hermitian).
+        inv_column: ``[..., M]`` first columns of ``B = S⁻¹`` (:func:`first_column_of_inverse`),
+            broadcastable against ``row``.
+        inv: ``[..., M, M]`` the dense ``B`` (:func:`inverse`), broadcastable likewise.
+
+    Returns:
+        ``(left, right)``: ``complex128 [..., M, 6]`` each.
+    """
+    shape = np.broadcast_shapes(row.shape, inv_column.shape)
+    x = inv_column / np.sqrt(np.real(inv_column[..., :1]))
+    y = np.zeros_like(x)
+    y[..., 1:] = np.conj(x[..., :0:-1])
+    v = np.zeros(shape + (2,), dtype=np.complex128)  # V = [−ā, e_{M−1}]
+    v[..., :-1, 0] = -np.conj(row[..., 1:])
+    v[..., -1, 1] = 1.0
+    bv = np.empty(shape + (2,), dtype=np.complex128)  # B V = [−B ā, last column of B]
+    bv[..., 0] = (inv @ v[..., :1])[..., 0]
+    bv[..., 1] = inv[..., :, -1]
+    vbv = np.conj(np.swapaxes(v, -1, -2)) @ bv  # Vᴴ B V, [..., 2, 2]
+    rhs = np.zeros(shape + (4,), dtype=np.complex128)  # [x, y, Z B V]
+    rhs[..., 0], rhs[..., 1] = x, y
+    rhs[..., 1:, 2:] = bv[..., :-1, :]
+    tv = dense(row) @ rhs  # [T x, T y, W]
+    u = np.zeros(shape + (2,), dtype=np.complex128)  # U = [e₀, b]
+    u[..., 0, 0] = 1.0
+    u[..., 1:, 1] = row[..., :0:-1]
+    w = tv[..., 2:]
+    left = np.concatenate([tv[..., :1], -tv[..., 1:2], -u, -w - u @ vbv], axis=-1)
+    right = np.concatenate([tv[..., :2], w, u], axis=-1)
+    return left, right
 
 
 def cholesky_rows(row: np.ndarray, dtype: type = np.complex128) -> np.ndarray:

@@ -62,12 +62,13 @@ def _reference(
 @pytest.mark.parametrize(("prec", "n", "a_rtol", "b_rtol"), [("MR", 40, 3e-6, 5e-6), ("MMMSE", 12, 1e-5, 5e-5)])
 def test_monte_carlo_matches_the_per_realisation_formulas_in_double_precision(prec, n, a_rtol, b_rtol, draws):
     """Same draws, same formulas. The library takes the factors from the Toeplitz Schur algorithm,
-    M-MMSE by Woodbury, the error covariance by triangular solves, and runs the draws and the
+    M-MMSE by Woodbury, the error covariance from displacement generators, and runs the draws and the
     products applied to them in complex64, whose float32 rounding and BLAS summation order bound
     the agreement with this complex128 reference — not 1e-10. Measured at M = 100: MR a 4e-7 (1.0e-6 with
     shared draws), b 2e-6
-    of its largest term; M-MMSE a 3e-6, b 1e-5 (the complex64 path before the Schur factors and
-    the triangular solves gave 3e-7 / 2e-6 and 3e-6 / 1.6e-5). b is compared normwise (its weakest
+    of its largest term; M-MMSE a 3e-6, b 1.5e-5, as with the error covariance by triangular
+    solves (the complex64 path before the Schur factors and the triangular solves gave 3e-7 / 2e-6
+    and 3e-6 / 1.6e-5). b is compared normwise (its weakest
     interference terms, ~10⁻⁴ of the largest, carry the absolute rounding of an M-term float32
     inner product); the bounds are ~3x the measured errors."""
     sys = validate_config(MimoSystemConfig, {"antennas": 100})
