@@ -6,18 +6,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 
 import pytest
 
+WORKERS = 4
 WORKER = """
 import sys, time
+from pathlib import Path
 from amc_tf.config.base import PipelineBase
 from amc_tf.tracking import runs
-uri, start, index = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+uri, ready, index, n = sys.argv[1], Path(sys.argv[2]), sys.argv[3], int(sys.argv[5])
 config = PipelineBase(kind="probe", name=f"worker-{index}", tracking={"uri": uri, "experiment": "race"},
                       output_dir=sys.argv[4])
-while time.time() < start:
+(ready / index).touch()
+deadline = time.time() + 120  # a worker that never comes up fails the test; do not hang on it
+while len(list(ready.iterdir())) < n and time.time() < deadline:
     time.sleep(0.002)
 with runs.flow_run(config) as run:
     with runs.child_run("stage", parent_run_id=run.run_id):
@@ -30,15 +33,16 @@ def test_parallel_first_runs_on_a_fresh_store_all_finish(tmp_path):
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{tmp_path / 'store' / 'mlflow.db'}"
-    start = time.time() + 15  # every interpreter is up and waiting before the first one starts
+    ready = tmp_path / "ready"  # a barrier: every interpreter is up and waiting before the first one starts
+    ready.mkdir()
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, uri, str(start), str(i), str(tmp_path / "out")],
+            [sys.executable, "-c", WORKER, uri, str(ready), str(i), str(tmp_path / "out"), str(WORKERS)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for i in range(4)
+        for i in range(WORKERS)
     ]
     outputs = [p.communicate(timeout=240) for p in procs]
     for p, (_, err) in zip(procs, outputs):
@@ -49,7 +53,7 @@ def test_parallel_first_runs_on_a_fresh_store_all_finish(tmp_path):
     assert len(experiments) == 1  # created once, found by the others
     recorded = client.search_runs([experiments[0].experiment_id])
     parents = {r.info.run_id for r in recorded if "mlflow.parentRunId" not in r.data.tags}
-    assert parents == run_ids and len(recorded) == 8
+    assert parents == run_ids and len(recorded) == 2 * WORKERS
     assert all(r.info.status == "FINISHED" for r in recorded)
 
 
