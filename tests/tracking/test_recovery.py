@@ -118,15 +118,17 @@ def test_sigterm_ends_the_runs_as_killed(tmp_path, mlflow_store):
     assert statuses == {"victim": "KILLED", "train": "KILLED"}
 
 
-def test_sigterm_to_the_cli_inside_a_prefect_flow_exits_143_with_the_runs_killed(tmp_path, mlflow_store):
+def test_sigterm_to_the_cli_inside_a_prefect_flow_exits_143_with_the_runs_killed(tmp_path, mlflow_store, prefect_env):
     """Inside a flow Prefect turns SIGTERM into its TerminationSignal and typer turns the
-    interruption into a returned 130: the command must still exit non-zero with the runs KILLED."""
+    interruption into a returned 130: the command must still exit non-zero with the runs KILLED.
+    The flow talks to the session's Prefect test server (as ``amc-tf`` against a server does)."""
     config = Path(__file__).parents[2] / "configs" / "quickstart.yaml"
     proc = subprocess.Popen(
         [sys.executable, "-c", SIGTERM_THROUGH_THE_CLI, mlflow_store, str(tmp_path / "out"), str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=prefect_env,
     )
     for line in proc.stdout:
         if "RUNNING" in line:
