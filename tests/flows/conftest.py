@@ -48,7 +48,7 @@ def tiny_pipeline_config(tiny_compress_sections) -> Callable[..., dict]:
         compress.update(
             tfmot={"epochs": 1, "batch_size": 32},
             export={"snr": 10, "latency_repeats": 1},
-            evaluation={"confusion_snrs": [10]},
+            evaluation={"confusion_snrs": [10, 18]},
         )
         return {
             "kind": "pipeline",

@@ -1,5 +1,6 @@
-"""One tiny end-to-end run of the ``compress`` flow: every stage, a child run each, models registered,
-every saved model consuming raw windows (its own input scale)."""
+"""The ``compress`` flow end to end on tiny data: its stages computed inside the session's tiny
+pipeline run, then the flow itself from the stage cache: every stage, a child run each, models
+registered, every saved model consuming raw windows (its own input scale)."""
 
 from __future__ import annotations
 
@@ -15,29 +16,44 @@ from amc_tf.errors import ConfigError
 from amc_tf.models.loading import load_model
 
 
-def _tiny_config(tmp_path, sections) -> CompressConfig:
+def _compress_config(pipeline_config: dict, tmp_path: Path, stage_cache: Path) -> CompressConfig:
+    """The compress section of the session's tiny pipeline run as a ``compress`` config with its
+    own name and output folder, reading the pipeline's stage cache."""
     return validate_config(
         CompressConfig,
         {
             "kind": "compress",
             "name": "compress_test",
-            "seed": 1,
-            **sections(tmp_path),
-            "tfmot": {"epochs": 1, "batch_size": 32},
-            "export": {"snr": 10, "latency_repeats": 2},
-            "evaluation": {"confusion_snrs": [10, 18]},
+            "seed": pipeline_config["seed"],
+            **pipeline_config["compress"],
             "output_dir": str(tmp_path / "artifacts"),
+            "cache": {"dir": str(stage_cache)},
         },
     )
 
 
-def test_compress_flow_end_to_end(prefect_harness, tmp_path, tiny_compress_sections):
-    import mlflow
+def _children(client, result) -> dict:
+    exp = client.get_experiment_by_name(result.experiment).experiment_id
+    runs = client.search_runs([exp], filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'")
+    return {r.info.run_name: r for r in runs}
+
+
+def test_compress_flow_end_to_end(tiny_pipeline_run, tiny_pipeline_config, mlflow_store, tmp_path):
+    """The compress stages run (stage-cache misses) inside the session's tiny pipeline run
+    (``tests/flows/conftest.py``); the ``compress`` flow on the same sections, in this test's store,
+    then reuses every trained and pruned model from that stage cache with the same numbers, and
+    records every stage, registers its models and writes the size table and reports."""
     from mlflow import MlflowClient
 
     from flows.compress import compress
 
-    cfg = _tiny_config(tmp_path, tiny_compress_sections)
+    source, shared, uri = tiny_pipeline_run
+    first = _children(MlflowClient(tracking_uri=uri), source)  # the pipeline run's store, read only
+    assert {k: first[k].data.tags.get("stage_cache") for k in ("teacher", "f_S", "distill", "nettrim", "tfmot")} == (
+        dict.fromkeys(("teacher", "f_S", "distill", "nettrim", "tfmot"), "miss")
+    )
+
+    cfg = _compress_config(tiny_pipeline_config(shared), tmp_path, shared / "artifacts" / "stage-cache")
     result = compress(cfg)
     assert set(result.outputs) == {"teacher", "f_S", "f_D", "f_P", "f_T"}
     rows = {r["model"]: r for r in result.details["size_table"]["rows"]}
@@ -51,30 +67,21 @@ def test_compress_flow_end_to_end(prefect_harness, tmp_path, tiny_compress_secti
         rows["f_P"]["gzip_bytes"] / rows["f_S"]["gzip_bytes"]
     )
     client = MlflowClient()
-    children = client.search_runs(
-        [mlflow.get_experiment_by_name(result.experiment).experiment_id],
-        filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'",
-    )
-    names = {r.info.run_name for r in children}
-    assert {"data", "teacher", "f_S", "distill", "nettrim", "tfmot", "export", "evaluate"} <= names
+    children = _children(client, result)
+    assert {"data", "teacher", "f_S", "distill", "nettrim", "tfmot", "export", "evaluate"} <= set(children)
     registered = {m.name for m in client.search_registered_models()}
     assert {"compress_test-f_S", "compress_test-f_D", "compress_test-f_P", "compress_test-f_T"} <= registered
     reports = json.loads((tmp_path / "artifacts" / result.run_id / "classification_reports.json").read_text())
     assert set(reports["f_D"]["confusion_by_snr"]) == {"10", "18"}
-    _check_models_take_raw_windows(cfg, result, {r.info.run_name: r for r in children})
+    _check_models_take_raw_windows(cfg, result, children)
 
-    # A rerun reuses every trained and pruned model from the stage cache, with the same numbers.
-    rerun = compress(cfg)
-    assert rerun.headline == result.headline
-    again = client.search_runs(
-        [mlflow.get_experiment_by_name(result.experiment).experiment_id],
-        filter_string=f"tags.mlflow.parentRunId = '{rerun.run_id}'",
-    )
-    tags = {r.info.run_name: r.data.tags.get("stage_cache") for r in again}
+    # It reused every trained and pruned model from the stage cache, with the same numbers.
+    assert result.headline == {k: source.headline[k] for k in result.headline}
+    assert result.details["accuracy"] == source.details["compress"]["accuracy"]
+    tags = {name: r.data.tags.get("stage_cache") for name, r in children.items()}
     assert {k: tags[k] for k in ("teacher", "f_S", "distill", "nettrim", "tfmot")} == dict.fromkeys(
         ("teacher", "f_S", "distill", "nettrim", "tfmot"), "hit"
     )
-    assert {r.info.run_name: r.data.tags.get("stage_cache") for r in children}["distill"] == "miss"
 
 
 def _check_models_take_raw_windows(cfg: CompressConfig, result, children: dict) -> None:
