@@ -22,6 +22,8 @@ SMALL = {
     "sbcnn": {"n_classes": 4, "window": 16},
     "sbcnn_small": {"n_classes": 4, "window": 16},
     "ibcnn": {"n_classes": 4, "window": 16},
+    "mcformer": {"n_classes": 4, "window": 16, "d_model": 8, "ffn": 16, "layers": 1},
+    "mcformer_small": {"n_classes": 4, "window": 16, "layers": 1},
 }
 
 
