@@ -91,9 +91,10 @@ def tiny_pipeline_config(tiny_compress_sections) -> Callable[..., dict]:
 @pytest.fixture(scope="session")
 def tiny_pipeline_run(prefect_harness, tmp_path_factory, tiny_pipeline_config):
     """ONE finished tiny ``pipeline`` run for the session, in its own store: ``(result, its
-    folder, the store URI)``. The defend flow's stages run inside it, so ``test_pipeline`` and
-    ``test_defend`` both read it (its stage cache is ``<folder>/artifacts/stage-cache``). Tests
-    must not add runs to its store (they would change what ``amc-tf report claims`` finds)."""
+    folder, the store URI)``. The compress and defend flows' stages run inside it, so
+    ``test_pipeline``, ``test_compress`` and ``test_defend`` all read it (its stage cache is
+    ``<folder>/artifacts/stage-cache``; their own flow runs go to their own stores). Other tests
+    must not add flow runs to its store (they would change what ``amc-tf report claims`` finds)."""
     from amc_tf.config.base import validate_config
     from amc_tf.config.chain import ChainConfig
     from amc_tf.tracking.store import configure
