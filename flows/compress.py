@@ -16,13 +16,9 @@ from amc_tf.config.compress import CompressConfig
 from amc_tf.io import write_json
 from amc_tf.results import PipelineResult
 from amc_tf.tracking import runs
-from flows.tasks import data_task, log_trained
+from flows.tasks import cache_tag, data_task, log_trained
 
 CONFIG = CompressConfig
-
-
-def _hit(hit: bool) -> str:
-    return "hit" if hit else "miss"
 
 
 @task(name="train")
@@ -33,7 +29,7 @@ def train_task(config: CompressConfig, data: DataResult, role: str, parent: str,
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run(role, parent_run_id=parent):
         model, trained, hit = cached.train(config, role, spec, recipe, data, parts, f"{out}/{role}.keras")
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         return log_trained(config, model, trained, f"{role} ({model.name})")
 
 
@@ -44,7 +40,7 @@ def distill_task(
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run("distill", parent_run_id=parent, params=config.distill.model_dump()):
         model, trained, hit = cached.distill(config, teacher, data, parts, f"{out}/f_D.keras")
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         return log_trained(config, model, trained, f"distillation ({config.distill.method})")
 
 
@@ -55,7 +51,7 @@ def nettrim_task(
     train = stages.splits(config.data, data.path, config.seed)["train"]
     with runs.child_run("nettrim", parent_run_id=parent, params=config.nettrim.model_dump()):
         model, trimmed, hit = cached.nettrim(config, distilled, data, train, f"{out}/f_P.keras")
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         runs.log_result(trimmed, "nettrim_report.json")
         return NetTrimmed(log_trained(config, model, trimmed.model, ""), trimmed.report)
 
@@ -65,7 +61,7 @@ def tfmot_task(config: CompressConfig, data: DataResult, distilled: TrainedModel
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run("tfmot", parent_run_id=parent, params={**config.tfmot.model_dump(), "resolved_target": target}):
         model, trained, zeros, hit = cached.tfmot(config, target, distilled, data, parts, f"{out}/f_T.keras")
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         runs.log_metrics({"target_sparsity": target, "zeros_in_pruned_kernels": zeros})
         return log_trained(config, model, trained, "")
 

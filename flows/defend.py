@@ -21,18 +21,13 @@ from amc_tf.config.defend import ROLES, SOURCES, DefendConfig, DefendMethod
 from amc_tf.defenses.defend_figures import certified_figure, defend_figures
 from amc_tf.defenses.defend_stages import DefendedModel, adversarially_train, certification_windows, certify_model
 from amc_tf.defenses.defend_table import DefendTable, paper_table
-from amc_tf.evaluation.robustness_plots import report_figures
 from amc_tf.evaluation.robustness_report import RobustnessReport
 from amc_tf.results import PipelineResult
 from amc_tf.tracking import models, runs
 from flows.compress import distill_task, nettrim_task, train_task
-from flows.tasks import data_task
+from flows.tasks import cache_tag, data_task, robustness_child
 
 CONFIG = DefendConfig
-
-
-def _hit(hit: bool) -> str:
-    return "hit" if hit else "miss"
 
 
 def _mix(config) -> str:
@@ -83,7 +78,7 @@ def adversarial_task(
             data_key=key,
             out_path=f"{out}/{target}.keras",
         )
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         runs.log_result(record, f"adversarial_{target}.json")
         runs.log_history(record.training["history"])
         if method is not None:
@@ -98,15 +93,7 @@ def robustness_task(
     """The robustness report of the model at ``path`` (``attacks``: only those, for Fig. 4)."""
     if attacks is not None:
         config = config.model_copy(update={"robustness": config.robustness_for(attacks)})
-    ds = stages.evaluation_split(config.data, data.path, config.split, config.seed)
-    with runs.child_run(f"robustness-{role}", parent_run_id=pid, tags={"model_role": role}):
-        report, hit = cached.robustness(config, stages.load(path), data, ds, f"{out}/robustness_{role}.json")
-        runs.set_tags({"stage_cache": _hit(hit)})
-        runs.log_result(report, f"robustness_{role}.json")
-        for step, values in report.curve_series().items():
-            runs.log_metrics(values, step=step)
-        runs.log_figures(report_figures(report))
-        return report
+    return robustness_child(config, data, role, path, pid, out)
 
 
 @task(name="certify")

@@ -18,15 +18,10 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from amc_tf.classifier import cached, stages
 from amc_tf.classifier.results import DataResult, TrainedModel
 from amc_tf.config.robust_distill import ClassifierSpec, RobustDistillConfig
-from amc_tf.evaluation.robustness_plots import report_figures
 from amc_tf.evaluation.robustness_report import RobustnessReport
 from amc_tf.results import PipelineResult
 from amc_tf.tracking import models, runs
-from flows.tasks import data_task, log_trained
-
-
-def _hit(hit: bool) -> str:
-    return "hit" if hit else "miss"
+from flows.tasks import cache_tag, data_task, log_trained, robustness_child
 
 
 def _data_key(config: RobustDistillConfig, data: DataResult) -> dict:
@@ -39,7 +34,7 @@ def train_task(config: RobustDistillConfig, data: DataResult, role: str, spec: C
     parts = stages.splits(config.data, data.path, config.seed)
     with runs.child_run(role, parent_run_id=pid, params={"model": spec.model.name}):
         model, trained, hit = cached.train(config, role, spec.model, spec.train, data, parts, f"{out}/{role}.keras")
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         return log_trained(config, model, trained, f"{role} ({model.name})")
 
 
@@ -65,7 +60,7 @@ def harden_task(config: RobustDistillConfig, data: DataResult, source: TrainedMo
             data_key=_data_key(config, data),
             out_path=f"{out}/{role}.keras",
         )
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         runs.log_result(record, f"adversarial_{role}.json")
         runs.log_history(record.training["history"])
         models.log_model(model, role, config.tracking, f"{config.name}-{role}")
@@ -96,7 +91,7 @@ def distill_task(
             data_key={**_data_key(config, data), "split_seed": config.seed},
             out_path=f"{out}/{role}.keras",
         )
-        runs.set_tags({"stage_cache": _hit(hit)})
+        runs.set_tags({"stage_cache": cache_tag(hit)})
         runs.log_result(record, f"training_{role}.json")
         runs.log_history(record.history)
         models.log_model(model, role, config.tracking, f"{config.name}-{role}")
@@ -107,15 +102,7 @@ def distill_task(
 def robustness_task(config: RobustDistillConfig, data: DataResult, role: str, path: str, pid: str, out: str):
     """White-box FGM and PGD on the model at ``path`` (ART's twins for the ``art_models``)."""
     run_config = config.model_copy(update={"robustness": config.robustness_for(role)})
-    ds = stages.evaluation_split(config.data, data.path, config.split, config.seed)
-    with runs.child_run(f"robustness-{role}", parent_run_id=pid, tags={"model_role": role}):
-        report, hit = cached.robustness(run_config, stages.load(path), data, ds, f"{out}/robustness_{role}.json")
-        runs.set_tags({"stage_cache": _hit(hit)})
-        runs.log_result(report, f"robustness_{role}.json")
-        for step, values in report.curve_series().items():
-            runs.log_metrics(values, step=step)
-        runs.log_figures(report_figures(report))
-        return report
+    return robustness_child(run_config, data, role, path, pid, out)
 
 
 @task(name="transfer")

@@ -1,4 +1,5 @@
-"""Tasks shared by the classifier flows: the data stage and the logging of a trained model."""
+"""Tasks shared by the classifier flows: the data stage, the logging of a trained model, and one
+model's robustness report as a child run."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from prefect import task
 
-from amc_tf.classifier import stages
+from amc_tf.classifier import cached, stages
 from amc_tf.classifier.figures import training_figures
 from amc_tf.classifier.results import DataResult, TrainedModel
 from amc_tf.tracking import models, runs
@@ -33,3 +34,24 @@ def log_trained(config: Any, model: Any, trained: TrainedModel, title: str) -> T
         runs.log_figures(training_figures(trained.fit.history, title))
     registered = f"{config.name}-{trained.model_name if trained.role == 'model' else trained.role}"
     return trained.with_uri(models.log_model(model, trained.role, config.tracking, registered))
+
+
+def cache_tag(hit: bool) -> str:
+    """The ``stage_cache`` tag value of a child run."""
+    return "hit" if hit else "miss"
+
+
+def robustness_child(config: Any, data: DataResult, role: str, path: str, pid: str, out: str) -> Any:
+    """The robustness report (``config.robustness``) of the model at ``path`` as child run
+    ``robustness-<role>``: stage-cached, its curves as per-PNR series, its figures."""
+    from amc_tf.evaluation.robustness_plots import report_figures
+
+    ds = stages.evaluation_split(config.data, data.path, config.split, config.seed)
+    with runs.child_run(f"robustness-{role}", parent_run_id=pid, tags={"model_role": role}):
+        report, hit = cached.robustness(config, stages.load(path), data, ds, f"{out}/robustness_{role}.json")
+        runs.set_tags({"stage_cache": cache_tag(hit)})
+        runs.log_result(report, f"robustness_{role}.json")
+        for step, values in report.curve_series().items():
+            runs.log_metrics(values, step=step)
+        runs.log_figures(report_figures(report))
+        return report
