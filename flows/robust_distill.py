@@ -40,7 +40,7 @@ def train_task(config: RobustDistillConfig, data: DataResult, role: str, spec: C
 
 @task(name="harden")
 def harden_task(config: RobustDistillConfig, data: DataResult, source: TrainedModel, role: str, pid: str, out: str):
-    """Online adversarial training of ``source`` (the robust teacher, or the ``at`` student)."""
+    """Online adversarial training of ``source`` (the robust teacher, the ``at`` student, a robust transfer model)."""
     from amc_tf.defenses.defend_stages import adversarially_train
 
     parts = stages.splits(config.data, data.path, config.seed)
@@ -156,7 +156,7 @@ def report_task(
         x, y = at_snr.x[:1], at_snr.y[:1]
         x_adv = pgd.generate(x, y, snr=at_snr.snr[:1])
         runs.log_figures({"attention_maps.png": attention_figure(loaded, x[0], x_adv[0])})
-        edge_roles = [r for r in ("teacher_adv", "student_attention", *[s.model.name for s in config.transfer_models])]
+        edge_roles = ["teacher_adv", "student_attention", *[s.model.name for s in config.transfer_models]]
         rows = [
             size_row(
                 role,
@@ -205,7 +205,10 @@ def robust_distill(config: RobustDistillConfig) -> PipelineResult:
             else:
                 paths[role] = distill_task(config, data, method, natural.path, paths["teacher_adv"], pid, out)
         for spec in config.transfer_models:
-            paths[spec.model.name] = train_task(config, data, spec.model.name, spec, pid, out).path
+            source = train_task(config, data, spec.model.name, spec, pid, out)
+            paths[spec.model.name] = source.path
+            if spec.robust:
+                paths[f"{spec.model.name}_adv"] = harden_task(config, data, source, f"{spec.model.name}_adv", pid, out)
         pending = {role: robustness_task.submit(config, data, role, path, pid, out) for role, path in paths.items()}
         reports = {role: future.result() for role, future in pending.items()}  # fan out on the task runner
         transfer = transfer_task(config, data, paths, pid, out)

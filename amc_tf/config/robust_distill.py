@@ -14,7 +14,8 @@ same data and budget:
 
 Starting every method from the same natural student makes the comparison one of training
 objectives only. ``transfer_models`` (default VT-CNN2 and SBCNN) are trained naturally as further
-sources of the transferability matrix; every model is evaluated by ``robustness`` (FGM and PGD at
+sources of the transferability matrix, and with ``robust: true`` also adversarially trained by the
+robust teacher's recipe (role ``<name>_adv``); every model is evaluated by ``robustness`` (FGM and PGD at
 10 dB over the PNR grid; ART's twins on the ``art_models``) and sources × targets by ``transfer``.
 """
 
@@ -41,6 +42,17 @@ class ClassifierSpec(Frozen):
 
     model: ModelConfig
     train: TrainConfig = TrainConfig()
+
+
+class TransferModelSpec(ClassifierSpec):
+    """A further source/target of the transfer matrix, trained naturally as ``<name>``.
+
+    Attributes:
+        robust: Also adversarially train it from there with ``adversarial``'s recipe (the robust
+            teacher's), as the role ``<name>_adv``: the matrix then has a standard and a robust copy.
+    """
+
+    robust: bool = False
 
 
 class AttentionDistillConfig(Frozen):
@@ -117,7 +129,8 @@ class RobustDistillConfig(PipelineBase):
             epochs only).
         distill: The distillation losses.
         students: The student methods to run (``natural`` is always trained: the others start from it).
-        transfer_models: Further naturally trained sources of the transfer matrix.
+        transfer_models: Further naturally trained sources of the transfer matrix (``robust``: and
+            their adversarially trained copies).
         robustness: The white-box evaluation of every model.
         art_models: Roles that also get ART's twins (``robustness.art_baselines``); others none.
         transfer: The transferability matrix.
@@ -138,10 +151,10 @@ class RobustDistillConfig(PipelineBase):
     students: list[Literal["natural", "at", "ard", "kd", "attention"]] = Field(
         default_factory=lambda: list(STUDENT_METHODS), min_length=1
     )
-    transfer_models: list[ClassifierSpec] = Field(
+    transfer_models: list[TransferModelSpec] = Field(
         default_factory=lambda: [
-            ClassifierSpec(model=ModelConfig(name="vtcnn2")),
-            ClassifierSpec(model=ModelConfig(name="sbcnn")),
+            TransferModelSpec(model=ModelConfig(name="vtcnn2")),
+            TransferModelSpec(model=ModelConfig(name="sbcnn", params={"bn_momentum": 0.9})),
         ]
     )
     robustness: RobustnessConfig = Field(default_factory=_robustness)
@@ -181,7 +194,11 @@ class RobustDistillConfig(PipelineBase):
 
     def roles(self) -> list[str]:
         """Every model of the run: teacher, robust teacher, the students, the transfer sources."""
-        return ["teacher", "teacher_adv", *self.student_roles(), *[s.model.name for s in self.transfer_models]]
+        return ["teacher", "teacher_adv", *self.student_roles(), *self.transfer_roles()]
+
+    def transfer_roles(self) -> list[str]:
+        """The transfer models' roles: ``<name>``, then ``<name>_adv`` where ``robust``."""
+        return [r for s in self.transfer_models for r in (s.model.name, f"{s.model.name}_adv")[: 1 + s.robust]]
 
     def robustness_for(self, role: str) -> RobustnessConfig:
         """``robustness`` with ART's twins only for the ``art_models``."""
@@ -196,4 +213,5 @@ __all__ = [
     "ClassifierSpec",
     "RobustDistillConfig",
     "TransferConfig",
+    "TransferModelSpec",
 ]

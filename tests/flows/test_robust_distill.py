@@ -44,7 +44,7 @@ def _tiny(tmp_path, **extra) -> dict:
             "train": TRAIN,
         },
         "students": ["natural", "at", "attention"],  # kd and ard: tests/defenses/test_robust_distill.py
-        "transfer_models": [{"model": {"name": "vtcnn2", "params": {"dropout": 0.0}}, "train": TRAIN}],
+        "transfer_models": [{"model": {"name": "vtcnn2", "params": {"dropout": 0.0}}, "train": TRAIN, "robust": True}],
         "robustness": {
             "attacks": ["fgm", {"name": "pgd_linf", "steps": 2}],
             "art_baselines": ["fgm"],
@@ -77,7 +77,7 @@ def test_robust_distill_flow_end_to_end(prefect_harness, mlflow_store, tmp_path)
             filter_string=f"tags.mlflow.parentRunId = '{result.run_id}'",
         )
     }
-    roles = ["teacher", "teacher_adv", "student_natural", "student_at", "student_attention", "vtcnn2"]
+    roles = ["teacher", "teacher_adv", "student_natural", "student_at", "student_attention", "vtcnn2", "vtcnn2_adv"]
     assert config.roles() == roles
     assert {"data", "transfer", "report", *roles, *(f"robustness-{r}" for r in roles)} <= set(children)
 
@@ -88,6 +88,10 @@ def test_robust_distill_flow_end_to_end(prefect_harness, mlflow_store, tmp_path)
         model = load_model(result.outputs[role])
         assert any((a != b).any() for a, b in zip(natural, model.get_weights())), role
         assert len(attention_model(model).outputs) == 3  # logits + 2 encoders
+    # The robust transfer model is adversarially trained from the natural one, by the teacher's recipe.
+    cnn = load_model(result.outputs["vtcnn2"]).get_weights()
+    assert any((a != b).any() for a, b in zip(cnn, load_model(result.outputs["vtcnn2_adv"]).get_weights()))
+    assert children["vtcnn2_adv"].data.params["source"] == "vtcnn2"
     assert children["student_attention"].data.params["method"] == "attention"
     assert children["student_attention"].data.metrics["attention_loss"] > 0
 
