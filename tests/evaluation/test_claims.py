@@ -77,6 +77,15 @@ def test_hybrid_and_mimo_claims_read_their_metric_names():
     assert rows["mimo_at_lowers_success"]["ours"] == pytest.approx(22.0)
 
 
+def test_robust_distill_claims_read_the_margins():
+    evidence = {"margin_pt_pgd_linf": -5.7, "margin_pt_fgm": 2.0, "direction_clean_within_tolerance": 1.0}
+    rows = _rows(evaluate_claims({"robust_distill": RunEvidence("robust_distill", "r", "rd", evidence)}))
+    assert rows["mcformer_att_over_sota_pgd"]["ours"] == pytest.approx(-5.7)
+    assert rows["mcformer_att_over_sota_pgd"]["verdict"] == FAILS
+    assert rows["mcformer_att_over_sota_fgm"]["verdict"] == HOLDS
+    assert rows["mcformer_att_clean"]["verdict"] == HOLDS and rows["mcformer_att_clean"]["run_id"] == "r"
+
+
 def test_markdown_and_html_list_every_claim_and_escape_text():
     report = evaluate_claims({"defend": RunEvidence("defend", "r1", "<cfg>", {"clean_f_S": 1.0, "clean_f_D": 2.0})})
     md, page = report.markdown, report.html

@@ -122,6 +122,11 @@ def test_robust_distill_flow_end_to_end(prefect_harness, mlflow_store, tmp_path)
     assert set(table["rows"]) == set(roles)
     assert set(table["directions"]) >= {"attention_ge_at_pgd_linf", "clean_within_tolerance"}
     assert "margin_pt_pgd_linf" in result.headline
+    from amc_tf.evaluation.claims import UNMEASURED, RunEvidence, evaluate_claims
+
+    claims = evaluate_claims({"robust_distill": RunEvidence("robust_distill", result.run_id, "rd", result.headline)})
+    measured = {r["key"] for r in claims.rows if r["verdict"] != UNMEASURED}
+    assert {"mcformer_att_over_sota_pgd", "mcformer_att_over_sota_fgm", "mcformer_att_clean"} <= measured
     local = client.download_artifacts(children["report"].info.run_id, "edge_cost.json", str(tmp_path))
     with open(local) as fh:
         edge = {row["model"]: row for row in json.load(fh)}
