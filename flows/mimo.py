@@ -29,6 +29,27 @@ def data_task(config: MimoPipelineConfig, run_id: str) -> Datasets:
         return data
 
 
+@task(name="shard")
+def shard_task(spec_json: dict, index: int, path: str) -> float:
+    """One dataset shard, computed wherever the task runner puts it (one BLAS thread)."""
+    from amc_tf.mimo.dataset import generate_shard
+
+    return generate_shard(spec_json, index, path, single_thread=True)
+
+
+def _fan_out_shards(config: MimoPipelineConfig) -> None:
+    """With ``scale_out.task_runner: dask``, compute every missing shard of both splits as a task
+    on the cluster; the data task then only checks them and writes the manifests."""
+    if config.scale_out.task_runner != "dask":
+        return
+    for split in ("train", "test"):
+        spec_json, path, todo = stages.pending_shards(config, split)
+        if todo:
+            print(f"mimo {split}: {len(todo)} shards on the task runner")
+            for future in [shard_task.submit(spec_json, i, path) for i in todo]:
+                future.result()
+
+
 @task(name="train")
 def train_task(config: MimoPipelineConfig, data: Datasets, run_id: str) -> ModelSet:
     """Train M1/M2 per precoder and cell; log the validation losses and the model files."""
@@ -116,6 +137,7 @@ def _log_model_set(config: MimoPipelineConfig, result: ModelSet, alias: str | No
 def mimo(config: MimoPipelineConfig) -> PipelineResult:
     """Run the power-allocation robustness pipeline for ``config``."""
     with runs.flow_run(config) as run:
+        _fan_out_shards(config)
         data = data_task(config, run.run_id)
         runs.set_tags({"data_fingerprint": data.train.fingerprint})
         standard = train_task(config, data, run.run_id)

@@ -25,6 +25,7 @@ from amc_tf.config.mimo_enums import (  # noqa: F401  (re-exported)
     Precoder,
     precoder,
 )
+from amc_tf.config.scale import ScaleOutConfig
 from amc_tf.models.mimo_arch import Arch
 
 #: Largest attack budget accepted: beyond a kilometre the "attack" moves UEs out of the network.
@@ -264,7 +265,12 @@ class MimoAdversarialConfig(Frozen):
 
 
 class MimoPipelineConfig(PipelineBase):
-    """The ``mimo`` flow: data → M1/M2 per cell → attacks → adversarial training → transfer → sum SE."""
+    """The ``mimo`` flow: data → M1/M2 per cell → attacks → adversarial training → transfer → sum SE.
+
+    ``scale_out``: where the dataset shards are computed. ``sequential`` (the default) = this
+    machine's ``data.workers`` processes; ``dask`` = one Prefect task per shard on the Dask cluster
+    (a ``LocalCluster`` or ``dask_address``; its workers must see ``data.cache_dir``).
+    """
 
     kind: Literal["mimo"] = "mimo"
     name: str = Field(default="mimo", min_length=1)
@@ -274,3 +280,4 @@ class MimoPipelineConfig(PipelineBase):
     train: MimoTrainConfig = MimoTrainConfig()
     attack: MimoAttackConfig = MimoAttackConfig()
     adversarial: MimoAdversarialConfig = MimoAdversarialConfig()
+    scale_out: ScaleOutConfig = ScaleOutConfig()

@@ -9,7 +9,9 @@ A dataset is a directory::
 Each shard has its own seed ``SeedSequence(seed, spawn_key=(split code, shard index))``, so the
 content does not depend on the number of workers or on interruptions: a killed generation is
 resumed by running it again, which skips every shard already on disk. Workers run in a
-``ProcessPoolExecutor`` (fork context where available, one BLAS thread each). Datasets are cached
+``ProcessPoolExecutor`` (fork context where available, one BLAS thread each), or anywhere else
+through :func:`pending_shards` → :func:`generate_shard` per index → :func:`finish` (the ``mimo``
+flow's Dask scale-out). Datasets are cached
 through :mod:`amc_tf.cache`, keyed by the spec and by the source of the simulator
 (:data:`DATASET_CODE`), so a changed simulator never reuses data made by older code.
 
@@ -160,17 +162,8 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
         DatasetError: ``out_dir`` holds a dataset of a different spec, or a shard is corrupt.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    spec_path = out / "spec.json"
     spec_json = spec.model_dump(mode="json")
-    if spec_path.exists():
-        if json.loads(spec_path.read_text()) != spec_json:
-            raise DatasetError(f"{out} holds a dataset of another spec; use another directory")
-    else:
-        write_json(spec_path, spec_json)
-    for stale in out.glob(".shard-*.tmp.npz"):  # left by a killed worker (SIGKILL skips cleanup)
-        stale.unlink(missing_ok=True)
-    todo = [i for i in range(spec.n_shards) if not _shard_ok(out, spec, i)]
+    todo = pending_shards(spec, out)
     done_setups = spec.n_setups - sum(spec.shard_setups(i) for i in todo)
     if todo:
         label = f"mimo {spec.split}" + (f" (resumed after {done_setups} setups)" if done_setups else "")
@@ -186,12 +179,55 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
                     for fut in cf.as_completed(futures):
                         fut.result()
                         bar.update(spec.shard_setups(futures[fut]))
+    return finish(spec, out)
+
+
+def pending_shards(spec: DatasetSpec, out_dir: str | Path) -> list[int]:
+    """Prepare ``out_dir`` for ``spec`` and return the indices of the shards still to compute.
+
+    Writes ``spec.json`` (or checks it), removes temporary files a killed worker left, and keeps
+    every complete shard. Each pending index is computed by :func:`generate_shard` on any machine
+    that sees ``out_dir`` (the shard's seed depends only on the spec and the index); :func:`finish`
+    then writes the manifest. :func:`generate` does all three with local worker processes.
+
+    Raises:
+        DatasetError: ``out_dir`` holds a dataset of a different spec.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    spec_path = out / "spec.json"
+    spec_json = spec.model_dump(mode="json")
+    if spec_path.exists():
+        if json.loads(spec_path.read_text()) != spec_json:
+            raise DatasetError(f"{out} holds a dataset of another spec; use another directory")
+    else:
+        write_json(spec_path, spec_json)
+    for stale in out.glob(".shard-*.tmp.npz"):  # left by a killed worker (SIGKILL skips cleanup)
+        stale.unlink(missing_ok=True)
+    return [i for i in range(spec.n_shards) if not _shard_ok(out, spec, i)]
+
+
+def finish(spec: DatasetSpec, out_dir: str | Path) -> Path:
+    """Write the manifest of a dataset whose shards are all on disk; returns ``out_dir``.
+
+    Raises:
+        DatasetError: a shard is missing or corrupt.
+    """
+    out = Path(out_dir)
+    missing = [i for i in range(spec.n_shards) if not _shard_ok(out, spec, i)]
+    if missing:
+        raise DatasetError(f"{out}: shards {missing[:5]} of {spec.n_shards} are missing or incomplete")
     _write_manifest(out, spec)
     return out
 
 
-def generate_shard(spec_json: dict[str, Any], index: int, out_dir: str) -> float:
-    """Compute and atomically write shard ``index``; returns the seconds it took (worker entry)."""
+def generate_shard(spec_json: dict[str, Any], index: int, out_dir: str, *, single_thread: bool = False) -> float:
+    """Compute and atomically write shard ``index``; returns the seconds it took (worker entry).
+
+    ``single_thread``: limit BLAS to one thread first (a worker process that is not this module's
+    own pool, e.g. a Dask worker, where the processes are the parallelism)."""
+    if single_thread:
+        _single_thread()
     from amc_tf.mimo.simulate import simulate
 
     spec = DatasetSpec.model_validate(spec_json)

@@ -58,6 +58,14 @@ def ensure_split(config: MimoPipelineConfig, split: str, *, progress: bool = Tru
     return SplitData(split, str(path), spec.n_setups, fingerprint, hit, seconds, rate)
 
 
+def pending_shards(config: MimoPipelineConfig, split: str) -> tuple[dict, str, list[int]]:
+    """The ``split``'s spec (as JSON), dataset directory and shards still to compute, for running
+    :func:`amc_tf.mimo.dataset.generate_shard` elsewhere (e.g. on Dask) before :func:`ensure_split`."""
+    spec = dataset_spec(config, split)
+    path = ds_mod.dataset_dir(config.data.cache_dir, spec)
+    return spec.model_dump(mode="json"), str(path), ds_mod.pending_shards(spec, path)
+
+
 def prepare_data(config: MimoPipelineConfig, *, progress: bool = True) -> Datasets:
     """Both splits of the run."""
     data = Datasets(ensure_split(config, "train", progress=progress), ensure_split(config, "test", progress=progress))

@@ -100,3 +100,33 @@ def test_data_task_body_runs_without_a_prefect_server(mlflow_store, tmp_path):
     assert child.data.tags["stage"] == "data" and child.data.tags["data_fingerprint"] == data.train.fingerprint
     assert child.data.metrics["train_setups"] == 120 and child.data.metrics["test_cache_hit"] == 0.0
     assert set(child.data.metrics) == set(data.metrics())
+
+
+def test_dataset_shards_on_a_dask_local_cluster_equal_the_local_ones(prefect_harness, tmp_path):
+    """``scale_out.task_runner: dask``: every shard of both splits is a task on a LocalCluster of two
+    worker processes (loopback); the splits are byte-identical to those of the local worker pool
+    (same fingerprints), and the data stage then finds them complete."""
+    import pytest
+
+    pytest.importorskip("prefect_dask")
+    from prefect import flow
+
+    from amc_tf.mimo import stages
+    from flows.mimo import _fan_out_shards
+
+    here = _tiny_config(tmp_path / "here")
+    local = stages.prepare_data(here, progress=False)
+    raw = here.model_dump(mode="json")
+    raw["data"]["cache_dir"] = str(tmp_path / "dask" / "cache")
+    raw["scale_out"] = {"task_runner": "dask", "n_workers": 2}
+    on_dask = validate_config(MimoPipelineConfig, raw)
+
+    @flow(task_runner=on_dask.scale_out.task_runner_object())
+    def shards_only(config):
+        _fan_out_shards(config)
+        return {split: stages.pending_shards(config, split)[2] for split in ("train", "test")}
+
+    assert shards_only(on_dask) == {"train": [], "test": []}  # nothing left for the data stage
+    data = stages.prepare_data(on_dask, progress=False)
+    assert data.train.path != local.train.path
+    assert (data.train.fingerprint, data.test.fingerprint) == (local.train.fingerprint, local.test.fingerprint)
