@@ -61,6 +61,7 @@ def _data_and_model(
 ) -> tuple[keras.Model, np.ndarray, np.ndarray, np.ndarray]:
     from amc_tf.config.data import SyntheticConfig
     from amc_tf.data.synthetic import generate
+    from amc_tf.models.registry import input_scale_for
     from amc_tf.models.vtcnn2 import build_vtcnn2
     from amc_tf.runtime import keras, set_seed
 
@@ -71,7 +72,10 @@ def _data_and_model(
     g = np.random.default_rng(seed)
     idx = g.permutation(len(ds))
     test, train = idx[:n], idx[n:]
-    model = build_vtcnn2(len(ds.classes), ds.window)
+    # The flows' input gain (1 / std of the training windows): without it VT-CNN2 stays at chance
+    # for epochs on RML2016's L1-normalised windows, and every attack "measures" a constant classifier.
+    gain = input_scale_for(ds.x[train] if train_epochs else ds.x[test])
+    model = build_vtcnn2(len(ds.classes), ds.window, input_scale=gain)
     if train_epochs:
         model.compile(
             keras.optimizers.Adam(1e-3),

@@ -31,6 +31,7 @@ import typer
 
 from amc_tf.errors import ConfigError
 from amc_tf.io import write_json
+from amc_tf.progress import say
 
 #: The default grid (dB): the papers' axis, 6 points.
 GRID = (-20.0, -16.0, -12.0, -8.0, -4.0, 0.0)
@@ -126,6 +127,9 @@ def bench_sweep(
         "never_weaker": goals["survivors_never_weaker"],
         "vs_art": goals["art_over_survivors_time"] >= 5.0,
     }
+    n_classes = int(model.output_shape[-1])
+    if y is not None and clean.mean() <= 1.5 / n_classes:
+        say("bench sweep", f"warning: clean accuracy {clean.mean():.3f} is near chance (1/{n_classes}); train longer")
     return {
         "model": model.name,
         "n": n,

@@ -36,3 +36,14 @@ def test_refuses_bad_sizes(tmp_path):
     with pytest.raises(ConfigError):
         command(out=tmp_path / "x.json", n=1, train_epochs=-1)
     assert not (tmp_path / "x.json").exists()
+
+
+def test_the_benchmark_model_carries_the_flows_input_gain():
+    """Without the gain VT-CNN2 sits at chance on RML2016's L1-normalised windows, and a sweep of a
+    constant classifier makes every ratio meaningless (it once reported 16x from 16 survivors)."""
+    from amc_tf.benchmarks.attacks import _data_and_model
+    from amc_tf.models.registry import input_scale_for
+
+    model, x, _, _ = _data_and_model(8, 10, 0, 0)
+    gain = model.get_layer("input_scale").get_config()["scale"]
+    assert gain == pytest.approx(input_scale_for(x)) and gain > 10
