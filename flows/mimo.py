@@ -62,7 +62,7 @@ def adversarial_task(config: MimoPipelineConfig, data: Datasets, standard: Model
     """Adversarial training of every model; the robust models are logged and registered."""
     params = {
         "attack": config.adversarial.attack.value,
-        "objective": config.adversarial.objective.value,
+        "objective": "+".join(o.value for o in config.adversarial.objectives()),
         "eps": config.adversarial.eps_m,
         "eps_unit": config.attack.eps_unit.value,
     }

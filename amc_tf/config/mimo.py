@@ -251,17 +251,26 @@ class MimoAdversarialConfig(Frozen):
         enabled: Train and evaluate adversarially trained models.
         attack: The attack that crafts the training examples.
         objective: What that attack maximises: ``regression_loss`` (default; the squared error to
-            the optimal powers, the threat of the sum-SE view, ``attack.sumse_objective``) or
-            ``total_power`` (the infeasibility threat of the success tables).
+            the optimal powers, the threat of the sum-SE view, ``attack.sumse_objective``),
+            ``total_power`` (the infeasibility threat of the success tables), or ``both``: every
+            training example crafted once for each, the two sets together (twice the examples, as
+            the AMC paper's PGD + FGSM halves), since a model trained against one threat is not
+            robust to the other.
         eps_m: Its budget, in the attack section's ``eps_unit`` (the training ε).
         mix_clean: Train on clean + adversarial examples (the paper: adversarial set only).
     """
 
     enabled: bool = True
     attack: CellAttackName = CellAttackName.PGDM
-    objective: AttackObjective = AttackObjective.REGRESSION_LOSS
+    objective: AttackObjective | Literal["both"] = AttackObjective.REGRESSION_LOSS
     eps_m: float = Field(default=0.3, gt=0, le=MAX_EPS_M)
     mix_clean: bool = True
+
+    def objectives(self) -> tuple[AttackObjective, ...]:
+        """The objectives the training examples are crafted for (two for ``both``)."""
+        if self.objective == "both":
+            return (AttackObjective.TOTAL_POWER, AttackObjective.REGRESSION_LOSS)
+        return (AttackObjective(self.objective),)
 
 
 class MimoPipelineConfig(PipelineBase):

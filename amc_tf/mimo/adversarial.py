@@ -7,10 +7,11 @@ Examples of the training set are crafted (PGDM by default, at the training ε of
 The objective should be the threat the model is evaluated against: ``regression_loss`` (the
 squared error to the optimal powers, the sum-SE view's attack, the default) or ``total_power``
 (the infeasibility attack of the success tables); a model trained against one is not robust to
-the other. The robust model starts from the standard
-model's weights and is trained on the adversarial set — as the paper — or on clean + adversarial
-examples (``mix_clean``), with early stopping on an adversarial validation set crafted the same
-way. All attacks are then re-run, white-box, against the new model.
+the other, so ``both`` crafts every example once per objective and trains on the two sets
+together. The robust model starts from the standard model's weights and is trained on the
+adversarial set — as the paper — or on clean + adversarial examples (``mix_clean``), with early
+stopping on an adversarial validation set crafted the same way. All attacks are then re-run,
+white-box, against the new model.
 """
 
 from __future__ import annotations
@@ -56,29 +57,35 @@ def adversarial_train(
     Returns:
         ``(model, history)`` as :func:`amc_tf.mimo.training.train_cell_model`.
     """
-    crafter = build_cell_attack(
-        adversarial.attack,
-        standard,
-        adversarial.eps_m,
-        attack or MimoAttackConfig(),
-        seed=seed,
-        bounds=bounds,
-        objective=adversarial.objective,
-    )
     k = y_train.shape[1] - 1  # the attack's targets: the K optimal powers (not their sum)
-    x_adv, x_adv_val = crafter.generate(x_train, y_train[:, :k]), crafter.generate(x_val, y_val[:, :k])
+    crafted, crafted_val = [], []
+    for objective in adversarial.objectives():
+        crafter = build_cell_attack(
+            adversarial.attack,
+            standard,
+            adversarial.eps_m,
+            attack or MimoAttackConfig(),
+            seed=seed,
+            bounds=bounds,
+            objective=objective,
+        )
+        crafted.append(crafter.generate(x_train, y_train[:, :k]))
+        crafted_val.append(crafter.generate(x_val, y_val[:, :k]))
+    copies = len(crafted)
+    x_adv, y_adv = np.concatenate(crafted), np.concatenate([y_train] * copies)
+    x_adv_val, y_adv_val = np.concatenate(crafted_val), np.concatenate([y_val] * copies)
     if adversarial.mix_clean:
-        x_fit, y_fit = np.concatenate([x_train, x_adv]), np.concatenate([y_train, y_train])
+        x_fit, y_fit = np.concatenate([x_train, x_adv]), np.concatenate([y_train, y_adv])
     else:
-        x_fit, y_fit = x_adv, y_train
+        x_fit, y_fit = x_adv, y_adv
     model, history = train_cell_model(
-        arch, x_fit, y_fit, x_adv_val, y_val, train, seed=seed, init_from=standard, input_transform=input_transform
+        arch, x_fit, y_fit, x_adv_val, y_adv_val, train, seed=seed, init_from=standard, input_transform=input_transform
     )
     unit = (attack or MimoAttackConfig()).eps_unit.value
     return model, {
         **history,
         "attack": adversarial.attack.value,
-        "objective": adversarial.objective.value,
+        "objective": "+".join(o.value for o in adversarial.objectives()),
         "eps": adversarial.eps_m,
         "eps_unit": unit,
         "mix_clean": adversarial.mix_clean,

@@ -130,6 +130,44 @@ def test_adversarial_training_objective_is_a_validated_option(trained_m1, power_
         validate_config(MimoAdversarialConfig, {"objective": "max_power"})
 
 
+def test_both_objectives_train_on_the_two_crafted_sets_together(trained_m1, power_data, monkeypatch):
+    """``objective: both`` = every example crafted once per threat; the model is fitted on the two
+    sets with the true powers twice, and early-stops on both crafted validation sets."""
+    import amc_tf.mimo.adversarial as adv_mod
+    from amc_tf.mimo.cell_attacks import build_cell_attack
+
+    model, _ = trained_m1
+    d = power_data
+    x_tr, y_tr, x_va, y_va = (
+        d["x"][d["train"]][:64],
+        d["y"][d["train"]][:64],
+        d["x"][d["val"]][:32],
+        d["y"][d["val"]][:32],
+    )
+    seen = {}
+
+    def capture(arch, x_fit, y_fit, x_val, y_val, train, **kw):
+        seen.update(x_fit=x_fit, y_fit=y_fit, x_val=x_val, y_val=y_val)
+        return model, {"epochs": 0, "best_val_loss": 0.0}
+
+    monkeypatch.setattr(adv_mod, "train_cell_model", capture)
+    attack = MimoAttackConfig(eps_unit="normalized")
+    adv = validate_config(
+        MimoAdversarialConfig, {"attack": "FGSM", "eps_m": 0.2, "objective": "both", "mix_clean": False}
+    )
+    _, hist = adversarial_train(model, "M1", x_tr, y_tr, x_va, y_va, MimoTrainConfig(epochs=1), adv, attack)
+    k = y_tr.shape[1] - 1
+    expected = [
+        build_cell_attack("FGSM", model, 0.2, attack, objective=o).generate(x_tr, y_tr[:, :k])
+        for o in ("total_power", "regression_loss")
+    ]
+    np.testing.assert_array_equal(seen["x_fit"], np.concatenate(expected))
+    np.testing.assert_array_equal(seen["y_fit"], np.concatenate([y_tr, y_tr]))
+    assert len(seen["x_val"]) == len(seen["y_val"]) == 2 * len(x_va)
+    assert hist["objective"] == "total_power+regression_loss"
+    assert not np.array_equal(expected[0], expected[1])
+
+
 def test_paper_configs_load_with_the_paper_settings():
     from pathlib import Path
 
