@@ -180,8 +180,8 @@ def test_paper_configs_load_with_the_paper_settings():
         assert cfg.gains.mr_method.value == "monte_carlo" and cfg.gains.normalisation.value == "instantaneous"
         assert cfg.attack.eps_unit.value == "normalized" and cfg.attack.clip_to_cells
         assert not cfg.adversarial.mix_clean and cfg.adversarial.eps_m == 0.3
-        # adversarial training crafts its examples with the objective the sum-SE view attacks with
-        assert cfg.adversarial.objective is cfg.attack.sumse_objective
+        # adversarial training crafts its examples for both threats, the sum-SE view's among them
+        assert cfg.attack.sumse_objective in cfg.adversarial.objectives() and len(cfg.adversarial.objectives()) == 2
         assert cfg.train.transform_for("MR") == "db" and cfg.train.transform_for("MMMSE") == "linear"
     assert MimoTrainConfig().transform_for("MR") == "linear"
     with pytest.raises(ConfigError, match="eps_unit"):
