@@ -61,9 +61,9 @@ def test_hybrid_and_mimo_claims_read_their_metric_names():
         "two_fold.robust.pnr-10": 0.2,
     }
     mimo = {
-        "MR_M1_standard_fgsm_success": 0.62,
-        "MR_M1_adversarial_fgsm_success": 0.40,
-        "MMMSE_M2_standard_fgsm_success": 0.1,
+        "MR_M1_standard_FGSM_success": 0.62,
+        "MR_M1_adversarial_FGSM_success": 0.40,
+        "MMMSE_M2_standard_FGSM_success": 0.1,
     }
     rows = _rows(
         evaluate_claims(

@@ -52,6 +52,12 @@ def test_mimo_flow_end_to_end(prefect_harness, tmp_path):
     assert all(abs(c - round(c)) < 1e-9 and 0 <= round(c) <= 24 for c in counts)
     assert set(result.details["transfer"]["MR"]["success"]["FGSM"]) == {"M1", "M2"}
     assert len(result.headline) == 2 * 2 * 2 * 5  # precoder × arch × training × (4 attacks + clean)
+    # the claims report reads the MIMO claims from exactly these metric names
+    from amc_tf.evaluation.claims import UNMEASURED, RunEvidence, evaluate_claims
+
+    claims = evaluate_claims({"mimo": RunEvidence("mimo", result.run_id, "mimo_test", result.headline)})
+    verdicts = {r["key"]: r["verdict"] for r in claims.rows}
+    assert verdicts["mimo_fgsm_success"] != UNMEASURED and verdicts["mimo_at_lowers_success"] != UNMEASURED
     assert "MR_optimal_at_pmax" in result.details["margins"]
     panel = result.details["sum_se"]["M1, MR"]
     assert {"optimal", "DNN, no attack", "PGDM + re-scaling", "adv. trained, PGDM + re-scaling"} <= set(panel)
