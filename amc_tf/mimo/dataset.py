@@ -19,6 +19,9 @@ Shard arrays (see :func:`amc_tf.mimo.simulate.simulate`): ``positions`` ``float6
 metres; ``power_<P>`` ``float64 [n, L, K]`` mW per precoder P; optionally ``a_<P>``, ``b_<P>``.
 The DNN view (references §8.1, ``transform_data_maxprod.m``): input = the 2·L·K coordinates
 (x of every UE, then y); target of cell j = its K powers followed by their sum.
+
+The writer (generate, pending_shards, generate_shard, finish) and the loader are one file because
+they share the on-disk format (spec, shard names, manifest checksums) and must change together.
 """
 
 from __future__ import annotations
