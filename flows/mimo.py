@@ -42,12 +42,14 @@ def _fan_out_shards(config: MimoPipelineConfig) -> None:
     on the cluster; the data task then only checks them and writes the manifests."""
     if config.scale_out.task_runner != "dask":
         return
+    futures = []
     for split in ("train", "test"):
         spec_json, path, todo = stages.pending_shards(config, split)
         if todo:
             print(f"mimo {split}: {len(todo)} shards on the task runner")
-            for future in [shard_task.submit(spec_json, i, path) for i in todo]:
-                future.result()
+            futures += [shard_task.submit(spec_json, i, path) for i in todo]
+    for future in futures:  # both splits' shards in flight at once
+        future.result()
 
 
 @task(name="train")
@@ -62,7 +64,7 @@ def adversarial_task(config: MimoPipelineConfig, data: Datasets, standard: Model
     """Adversarial training of every model; the robust models are logged and registered."""
     params = {
         "attack": config.adversarial.attack.value,
-        "objective": "+".join(o.value for o in config.adversarial.objectives()),
+        "objective": config.adversarial.objective_label(),
         "eps": config.adversarial.eps_m,
         "eps_unit": config.attack.eps_unit.value,
     }

@@ -272,6 +272,10 @@ class MimoAdversarialConfig(Frozen):
             return (AttackObjective.TOTAL_POWER, AttackObjective.REGRESSION_LOSS)
         return (AttackObjective(self.objective),)
 
+    def objective_label(self) -> str:
+        """The objectives as one logged value (``total_power+regression_loss`` for ``both``)."""
+        return "+".join(o.value for o in self.objectives())
+
 
 class MimoPipelineConfig(PipelineBase):
     """The ``mimo`` flow: data → M1/M2 per cell → attacks → adversarial training → transfer → sum SE.

@@ -85,7 +85,7 @@ def adversarial_train(
     return model, {
         **history,
         "attack": adversarial.attack.value,
-        "objective": "+".join(o.value for o in adversarial.objectives()),
+        "objective": adversarial.objective_label(),
         "eps": adversarial.eps_m,
         "eps_unit": unit,
         "mix_clean": adversarial.mix_clean,

@@ -182,7 +182,8 @@ def generate(spec: DatasetSpec, out_dir: str | Path, *, workers: int = 1, progre
                     for fut in cf.as_completed(futures):
                         fut.result()
                         bar.update(spec.shard_setups(futures[fut]))
-    return finish(spec, out)
+    _write_manifest(out, spec)  # every shard was just checked or written: no second read (finish)
+    return out
 
 
 def pending_shards(spec: DatasetSpec, out_dir: str | Path) -> list[int]:
