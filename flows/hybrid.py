@@ -87,7 +87,7 @@ def hybrid(config: HybridConfig) -> PipelineResult:
         headline = {}
         for c in report.curves:
             headline[f"{c.defence}.clean_accuracy"] = c.clean_accuracy
-            for p, a, n in zip(c.pnr_db, c.adaptive_accuracy, c.non_adaptive_accuracy):
-                headline[f"{c.defence}.robust.pnr{p:g}"] = min(a, n)
+            for p, w in zip(c.pnr_db, c.worst_accuracy):
+                headline[f"{c.defence}.robust.pnr{p:g}"] = w
         runs.log_metrics(headline)
     return run.result(config.kind, headline, outputs=paths, details={"report": report.to_json()})

@@ -92,7 +92,11 @@ def bench_rejection(
         "clean_rejection_rate": curves["htrd"].clean_rejected,
         "pnr_db": pnr_db,
         "accuracy": {
-            d: {"adaptive": curves[d].adaptive_accuracy[0], "non_adaptive": curves[d].non_adaptive_accuracy[0]}
+            d: {
+                "adaptive": curves[d].adaptive_accuracy[0],
+                "non_adaptive": curves[d].non_adaptive_accuracy[0],
+                "worst_case": curves[d].worst_accuracy[0],
+            }
             for d in DEFENCES
         },
         "clean_accuracy": {d: curves[d].clean_accuracy for d in DEFENCES},

@@ -16,7 +16,8 @@ From one trained classifier, :func:`hybrid_evaluation`
 Without a rejector the "adaptive" attack is PGD-L2 on the logit margin
 ``z_y − max_{j≠y} z_j`` (the objective of :class:`~amc_tf.attacks.adaptive.RejectionPGD` with
 ``S_0 = −∞``) and the non-adaptive one PGD-L2 on the cross-entropy; the reported robust accuracy of
-a bare classifier is the lower of the two curves point by point.
+every defence is the per-window worst case over all the attacks run on it
+(:func:`~amc_tf.evaluation.rejection.evaluate_rejector`).
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ class HybridOutcome:
     models: dict[str, keras.Model]
 
     def robust_accuracy(self, name: str) -> list[float]:
-        """Per PNR, the lower of the adaptive and non-adaptive defended accuracy of ``name``."""
+        """Per PNR, the fraction of windows of ``name`` defended against every attack (worst case)."""
         curve = next(c for c in self.report.curves if c.defence == name)
-        return [min(a, b) for a, b in zip(curve.adaptive_accuracy, curve.non_adaptive_accuracy)]
+        return list(curve.worst_accuracy)
 
 
 def harden_one(kind: str, model: keras.Model, train: IQDataset, val: IQDataset, settings: HybridSettings, seed: int):

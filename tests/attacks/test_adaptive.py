@@ -94,6 +94,29 @@ def test_evaluate_rejector_reports_both_attacks_with_an_audit(world, tmp_path):
     report = RejectionReport([curve])
     assert report.save(tmp_path / "r.json").exists()
     assert report.metrics()["nr.adaptive.acc.pnr-10"] == curve.adaptive_accuracy[1]
+    assert list(curve.adaptive_variants) == ["adaptive"]  # a scored rejector has one adaptive attack
+    pairs = zip(curve.worst_accuracy, curve.adaptive_accuracy, curve.non_adaptive_accuracy)
+    assert all(w <= min(a, n) for w, a, n in pairs)
+
+
+def test_a_detector_meets_both_objectives_and_the_worst_case_is_per_window(world):
+    """The auto-encoder is attacked with the alternate and the joint objective; a window counts as
+    defended by the adaptive attack only if both fail on it, and in the worst case only if every
+    attack fails: so the headline is at most each variant and the non-adaptive curve."""
+    _, ae, test = world
+    x, y, snr = test.x[:32], test.y[:32], test.snr[:32]
+    curve = evaluate_rejector(ae, x, y, snr, [-10.0], CFG, name="ae")
+    assert set(curve.adaptive_variants) == {"alternate", "joint"} and curve.audit_ok
+    budget = Budget.pnr(-10.0)
+    ok = {}
+    for objective in ("alternate", "joint"):
+        cfg = CFG.model_copy(update={"detector_objective": objective})
+        pred = ae.predict_with_rejection(DetectorAwarePGD(ae, budget=budget, config=cfg).generate(x, y, snr=snr))
+        ok[objective] = (pred == y) | (pred == REJECT)
+        assert curve.adaptive_variants[objective] == [float(np.mean(ok[objective]))]
+    assert curve.adaptive_accuracy == [float(np.mean(ok["alternate"] & ok["joint"]))]
+    assert curve.worst_accuracy[0] <= min(curve.adaptive_accuracy[0], curve.non_adaptive_accuracy[0])
+    assert RejectionReport([curve]).metrics()["ae.worst.acc.pnr-10"] == curve.worst_accuracy[0]
 
 
 def test_attacks_refuse_bad_input(world):
