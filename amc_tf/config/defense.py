@@ -26,7 +26,7 @@ from amc_tf.attacks.budgets import LinfConvention
 from amc_tf.attacks.settings import AttackSpec
 from amc_tf.config.attack import PNR_RANGE_DB
 from amc_tf.config.base import Frozen
-from amc_tf.config.train import TrainConfig
+from amc_tf.config.train import TrainConfig, keep_last_epoch_unless_asked
 
 #: Attacks the online (in-graph) trainer can run; offline takes any registry attack.
 ONLINE_ATTACKS = ("fgm", "fgsm", "pgd_l2", "pgd_linf")
@@ -110,7 +110,7 @@ def fast_at_mix() -> list[MixEntry]:
 
 
 def _fine_tuning() -> TrainConfig:
-    return TrainConfig(learning_rate=1e-3, batch_size=256, epochs=10, patience=0)
+    return TrainConfig(learning_rate=1e-3, batch_size=256, epochs=10, patience=0, restore_best_weights=False)
 
 
 class AdversarialTrainingConfig(Frozen):
@@ -124,7 +124,8 @@ class AdversarialTrainingConfig(Frozen):
         budget: The training threat (:class:`TrainingBudget`).
         freeze: Layers whose weights stay fixed (paper: VT-CNN2's first dense layer ``dense1``).
         train: Fine-tuning recipe (Adam learning rate, batch, epochs per round / online epochs,
-            early stopping on a validation set if ``patience > 0``).
+            early stopping on a validation set if ``patience > 0``). Keeps the last epoch unless
+            ``restore_best_weights`` is given (:func:`~amc_tf.config.train.keep_last_epoch_unless_asked`).
         adversarial_fraction: Offline: N = this × the training-set size adversarial examples per
             round, drawn without replacement (1.0: as many as clean windows; N1 = N2 = N/2).
         rounds: Offline: R rounds, each re-crafting on the model the previous round produced.
@@ -152,6 +153,8 @@ class AdversarialTrainingConfig(Frozen):
     min_sparsity: float = Field(default=0.01, gt=0, le=1)
     attack_batch_size: int = Field(default=256, ge=1)
     audit_examples: int = Field(default=256, ge=1)
+
+    _last_epoch = field_validator("train", mode="before")(keep_last_epoch_unless_asked)
 
     @field_validator("pgd_steps")
     @classmethod

@@ -30,7 +30,7 @@ from pydantic import Field, field_validator, model_validator
 from amc_tf.attacks.budgets import LinfConvention, Norm
 from amc_tf.config.attack import PNR_RANGE_DB
 from amc_tf.config.base import Frozen
-from amc_tf.config.train import TrainConfig
+from amc_tf.config.train import TrainConfig, keep_last_epoch_unless_asked
 
 #: Largest CAT budget by default (the project's training budget, :data:`amc_tf.config.defense.DEFAULT_PNR_DB`).
 CAT_PNR_MAX_DB = -10.0
@@ -44,7 +44,7 @@ def _pnr(value: float, what: str) -> float:
 
 
 def _fine_tuning() -> TrainConfig:
-    return TrainConfig(learning_rate=1e-3, batch_size=256, epochs=10, patience=0)
+    return TrainConfig(learning_rate=1e-3, batch_size=256, epochs=10, patience=0, restore_best_weights=False)
 
 
 class _Recipe(Frozen):
@@ -52,7 +52,8 @@ class _Recipe(Frozen):
 
     Attributes:
         train: Keras fit recipe (Adam learning rate, batch, epochs, early stopping on a validation
-            set if ``patience > 0``).
+            set if ``patience > 0``). The default keeps the last epoch: selecting the epoch of
+            lowest clean validation loss would pick CAT's first epoch, before its budgets grew.
         freeze: Layers whose weights stay fixed (checked against the model at run time).
         keep_sparsity: Weights that are exactly zero in the input model stay zero.
         min_sparsity: Zero fraction from which a kernel counts as pruned.
@@ -62,6 +63,8 @@ class _Recipe(Frozen):
     freeze: list[str] = Field(default_factory=list)
     keep_sparsity: bool = True
     min_sparsity: float = Field(default=0.01, gt=0, le=1)
+
+    _last_epoch = field_validator("train", mode="before")(keep_last_epoch_unless_asked)
 
     @field_validator("freeze")
     @classmethod

@@ -53,3 +53,15 @@ class TrainConfig(Frozen):
     restore_best_weights: bool = True
     verbose: int = Field(default=2, ge=0, le=2)
     max_minutes: float | None = Field(default=None, gt=0)
+
+
+def keep_last_epoch_unless_asked(value: Any) -> Any:
+    """A hardening recipe's ``train`` keeps its last epoch unless ``restore_best_weights`` is given.
+
+    Robust training (CAT's growing budgets, fixed-budget AT) raises the *clean* validation loss it
+    would be selected on, so best-epoch selection would quietly undo it (CAT's first epoch wins).
+    Used as a ``mode="before"`` field validator on ``train``.
+    """
+    if isinstance(value, dict) and "restore_best_weights" not in value:
+        return {**value, "restore_best_weights": False}
+    return value

@@ -62,5 +62,10 @@ def test_flow_records_five_defences(prefect_harness, mlflow_store, tmp_path):
 
 def test_configs_validate_and_a_bad_grid_is_refused(tmp_path):
     assert load_pipeline("configs/hybrid_quickstart.yaml").kind == "hybrid"
+    for path in ("configs/hybrid_quickstart.yaml", "configs/hybrid_reduced.yaml"):
+        config = load_pipeline(path)  # the hardenings are judged on their last epoch, not the best clean one
+        assert not any(r.train.restore_best_weights for r in (config.cat, config.ls_gna, config.adversarial))
+    asked = validate_config(HybridConfig, dict(TINY, cat={"train": {"epochs": 1, "restore_best_weights": True}}))
+    assert asked.cat.train.restore_best_weights and not asked.ls_gna.train.restore_best_weights
     with pytest.raises(ConfigError, match="strictly increasing"):
         validate_config(HybridConfig, dict(TINY, pnr_db=[0.0, -10.0]))
