@@ -26,7 +26,7 @@ from amc_tf.attacks.budgets import LinfConvention
 from amc_tf.attacks.settings import AttackSpec
 from amc_tf.config.attack import PNR_RANGE_DB
 from amc_tf.config.base import Frozen
-from amc_tf.config.train import TrainConfig, keep_last_epoch_unless_asked
+from amc_tf.config.train import TrainConfig, fine_tuning, keep_last_epoch_unless_asked
 
 #: Attacks the online (in-graph) trainer can run; offline takes any registry attack.
 ONLINE_ATTACKS = ("fgm", "fgsm", "pgd_l2", "pgd_linf")
@@ -109,10 +109,6 @@ def fast_at_mix() -> list[MixEntry]:
     return [MixEntry(attack=spec, fraction=1.0)]
 
 
-def _fine_tuning() -> TrainConfig:
-    return TrainConfig(learning_rate=1e-3, batch_size=256, epochs=10, patience=0, restore_best_weights=False)
-
-
 class AdversarialTrainingConfig(Frozen):
     """Adversarial training of a registry classifier (module docstring for the paper's recipe).
 
@@ -144,7 +140,7 @@ class AdversarialTrainingConfig(Frozen):
     mix: list[MixEntry] = Field(default_factory=paper_mix, min_length=1)
     budget: TrainingBudget = Field(default_factory=TrainingBudget)
     freeze: list[str] = Field(default_factory=lambda: ["dense1"])
-    train: TrainConfig = Field(default_factory=_fine_tuning)
+    train: TrainConfig = Field(default_factory=fine_tuning)
     adversarial_fraction: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)
     rounds: int = Field(default=1, ge=1, le=100)
     batch_ratio: float = Field(default=1.0, gt=0, le=1, allow_inf_nan=False)

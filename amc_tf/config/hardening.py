@@ -30,7 +30,7 @@ from pydantic import Field, field_validator, model_validator
 from amc_tf.attacks.budgets import LinfConvention, Norm
 from amc_tf.config.attack import PNR_RANGE_DB
 from amc_tf.config.base import Frozen
-from amc_tf.config.train import TrainConfig, keep_last_epoch_unless_asked
+from amc_tf.config.train import TrainConfig, fine_tuning, keep_last_epoch_unless_asked
 
 #: Largest CAT budget by default (the project's training budget, :data:`amc_tf.config.defense.DEFAULT_PNR_DB`).
 CAT_PNR_MAX_DB = -10.0
@@ -41,10 +41,6 @@ def _pnr(value: float, what: str) -> float:
     if not (math.isfinite(value) and low <= value <= high):
         raise ValueError(f"{what} must lie in [{low:g}, {high:g}] dB, got {value}")
     return value
-
-
-def _fine_tuning() -> TrainConfig:
-    return TrainConfig(learning_rate=1e-3, batch_size=256, epochs=10, patience=0, restore_best_weights=False)
 
 
 class _Recipe(Frozen):
@@ -59,7 +55,7 @@ class _Recipe(Frozen):
         min_sparsity: Zero fraction from which a kernel counts as pruned.
     """
 
-    train: TrainConfig = Field(default_factory=_fine_tuning)
+    train: TrainConfig = Field(default_factory=fine_tuning)
     freeze: list[str] = Field(default_factory=list)
     keep_sparsity: bool = True
     min_sparsity: float = Field(default=0.01, gt=0, le=1)

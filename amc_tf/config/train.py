@@ -55,6 +55,11 @@ class TrainConfig(Frozen):
     max_minutes: float | None = Field(default=None, gt=0)
 
 
+def fine_tuning() -> TrainConfig:
+    """The hardening recipes' default fit: Adam 1e-3, batch 256, 10 epochs, last epoch kept."""
+    return TrainConfig(learning_rate=1e-3, batch_size=256, epochs=10, patience=0, restore_best_weights=False)
+
+
 def keep_last_epoch_unless_asked(value: Any) -> Any:
     """A hardening recipe's ``train`` keeps its last epoch unless ``restore_best_weights`` is given.
 

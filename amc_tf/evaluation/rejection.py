@@ -39,8 +39,12 @@ def defended_accuracy(pred: np.ndarray, y: np.ndarray, *, clean: bool) -> float:
         raise ValueError(f"pred {pred.shape} and y {y.shape} must have the same shape")
     if pred.size == 0:
         return float("nan")
-    ok = pred == y if clean else (pred == y) | (pred == REJECT)
-    return float(np.mean(ok))
+    return float(np.mean(pred == y if clean else _defended(pred, y)))
+
+
+def _defended(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per adversarial window: rejected or correctly classified."""
+    return (pred == y) | (pred == REJECT)
 
 
 def rejected_fraction(pred: np.ndarray) -> float:
@@ -134,10 +138,6 @@ def adaptive_variants(defence: Any, config: AdaptiveAttackConfig) -> dict[str, A
         config.detector_objective: config,
         other: config.model_copy(update={"detector_objective": other}),
     }
-
-
-def _defended(pred: np.ndarray, y: np.ndarray) -> np.ndarray:
-    return (pred == y) | (pred == REJECT)
 
 
 def _audit(x, x_adv, snr, budget: Budget) -> dict:
